@@ -1,0 +1,274 @@
+"""SDK objects -> fields of the event record. Read field by field; nothing here trusts a shape.
+
+Every reader takes a pydantic model from the SDK or the plain dict of a JSON body alike, keeps
+only sane values (non-negative ints below 2**53, strings), treats missing as absent (never zero)
+and ignores unknown fields, so a new SDK or API field cannot break capture. The exception readers
+take only an allow-list of attributes: never `request`, headers, `body` beyond `error.type` and
+`error.message`, nor the exception object itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Mapping
+from typing import Any, Final
+
+from claude_logging._event import CANCELLED, ERROR, INTERRUPTED, Event, Outcome
+
+MAX_COUNT: Final = 2**53
+_USAGE_FIELDS: Final = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
+_RATELIMIT_HEADERS: Final = (
+    ("anthropic-ratelimit-requests-remaining", "ratelimit_requests_remaining"),
+    ("anthropic-ratelimit-input-tokens-remaining", "ratelimit_input_tokens_remaining"),
+    ("anthropic-ratelimit-output-tokens-remaining", "ratelimit_output_tokens_remaining"),
+)
+_public_names: dict[type, str] = {}
+
+
+def get(obj: object, name: str) -> Any:
+    """`obj[name]` for a dict, `obj.name` for anything else; `None` when missing or unreadable."""
+    if obj is None:
+        return None
+    if type(obj) is dict:
+        return obj.get(name)
+    try:
+        return getattr(obj, name, None)
+    except Exception:
+        return None
+
+
+def count(value: object) -> int | None:
+    """`value` if it is a sane token count (a non-negative int, not a bool), else None."""
+    if type(value) is int and 0 <= value < MAX_COUNT:
+        return value
+    return None
+
+
+def text(value: object) -> str | None:
+    """`value` if it is a string, else None."""
+    return value if isinstance(value, str) else None
+
+
+def record_usage(event: Event, usage: object, *, replace_output: bool = True) -> None:
+    """Copy usage counts onto `event`; a field absent or null in `usage` leaves the event's value.
+
+    The SDK accumulates stream usage the same way: `message_delta` usage replaces what
+    `message_start` said (it is cumulative), and null fields do not overwrite.
+    """
+    if usage is None:
+        return
+    for name in _USAGE_FIELDS:
+        value = count(get(usage, name))
+        if value is not None and (replace_output or name != "output_tokens"):
+            setattr(event, name, value)
+    breakdown = get(usage, "cache_creation")
+    if breakdown is not None:
+        five = count(get(breakdown, "ephemeral_5m_input_tokens"))
+        hour = count(get(breakdown, "ephemeral_1h_input_tokens"))
+        if five is not None:
+            event.cache_creation_5m_input_tokens = five
+        if hour is not None:
+            event.cache_creation_1h_input_tokens = hour
+    tier = text(get(usage, "service_tier"))
+    if tier is not None:
+        event.service_tier = tier
+    speed = text(get(usage, "speed"))
+    if speed is not None:
+        event.speed = speed
+    searches = count(get(get(usage, "server_tool_use"), "web_search_requests"))
+    if searches is not None:
+        event.web_search_requests = searches
+
+
+def is_message(obj: object) -> bool:
+    """Whether `obj` looks like a Messages API response (stable, beta or parsed)."""
+    return get(obj, "type") == "message" and get(obj, "usage") is not None
+
+
+def record_message(event: Event, message: object) -> None:
+    """Model, id, stop reason, usage and request id of a complete Message."""
+    model = text(get(message, "model"))
+    if model is not None:
+        event.response_model = model
+    message_id = text(get(message, "id"))
+    if message_id is not None:
+        event.message_id = message_id
+    stop = text(get(message, "stop_reason"))
+    if stop is not None:
+        event.stop_reason = stop
+    record_usage(event, get(message, "usage"))
+    request_id = text(get(message, "_request_id"))
+    if request_id is not None:
+        event.request_id = request_id
+
+
+def record_token_count(event: Event, result: object) -> None:
+    """The result of `messages.count_tokens`: a count, not tokens spent."""
+    counted = count(get(result, "input_tokens"))
+    if counted is not None:
+        event.counted_input_tokens = counted
+
+
+def record_headers(event: Event, headers: object) -> None:
+    """Request id, retry-after and rate-limit headroom from response headers."""
+    if headers is None:
+        return
+    lookup = headers.get if isinstance(headers, Mapping) or hasattr(headers, "get") else None
+    if lookup is None:
+        return
+    request_id = text(lookup("request-id"))
+    if request_id is not None:
+        event.request_id = request_id
+    for header, attribute in _RATELIMIT_HEADERS:
+        value = _header_int(lookup(header))
+        if value is not None:
+            setattr(event, attribute, value)
+    retry_after = _retry_after(lookup("retry-after-ms"), lookup("retry-after"))
+    if retry_after is not None:
+        event.retry_after_s = retry_after
+
+
+def _header_int(value: object) -> int | None:
+    if not isinstance(value, str) or not value.isdigit() or len(value) > 15:
+        return None
+    return int(value)
+
+
+def _retry_after(milliseconds: object, seconds: object) -> float | None:
+    for value, scale in ((milliseconds, 1000.0), (seconds, 1.0)):
+        if isinstance(value, str) and len(value) < 32:
+            try:
+                number = float(value) / scale
+            except ValueError:
+                continue
+            if 0 <= number < 1e7:
+                return round(number, 3)
+    return None
+
+
+def outcome_of(exc: BaseException) -> Outcome:
+    """The outcome an exception stands for: cancelled, interrupted or error."""
+    if isinstance(exc, asyncio.CancelledError):
+        return CANCELLED
+    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        return INTERRUPTED
+    return ERROR
+
+
+def record_exception(event: Event, exc: BaseException) -> None:
+    """Error type, status, API error type, request id, headers and a bounded message of `exc`."""
+    cls = type(exc)
+    event.error_type = public_name(cls)
+    if not cls.__module__.startswith("anthropic"):
+        if event.error_message is None and not isinstance(
+            exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)
+        ):
+            event.error_message = _exception_text(exc)
+        return
+    status = get(exc, "status_code")
+    response = get(exc, "response")
+    if type(status) is int and response is not None:
+        event.status_code = status
+        record_headers(event, get(response, "headers"))
+    api_type = text(get(exc, "type"))
+    if api_type is not None:
+        event.api_error_type = api_type
+    request_id = text(get(exc, "request_id"))
+    if request_id is not None:
+        event.request_id = request_id
+    message = text(get(exc, "api_message")) or _api_message(get(exc, "body")) or text(get(exc, "message"))
+    event.error_message = message if message is not None else _exception_text(exc)
+
+
+def _api_message(body: object) -> str | None:
+    if isinstance(body, Mapping):
+        error = body.get("error")
+        if isinstance(error, Mapping):
+            return text(error.get("message"))
+    return None
+
+
+def _exception_text(exc: BaseException) -> str | None:
+    try:
+        args = exc.args
+        if not args:
+            return None
+        first = args[0]
+        return first[:4096] if isinstance(first, str) else str(first)[:4096]
+    except Exception:
+        return None
+
+
+def public_name(cls: type) -> str:
+    """The shortest public dotted name of an exception class.
+
+    `anthropic._exceptions.RateLimitError` -> `anthropic.RateLimitError`; builtins stay bare
+    (`ValueError`); others are `package.module.Class` at the first module that exports them.
+    """
+    name = _public_names.get(cls)
+    if name is not None:
+        return name
+    module = cls.__module__ or ""
+    qualname = cls.__qualname__
+    if module == "builtins":
+        name = qualname
+    else:
+        name = f"{module}.{qualname}"
+        parts = module.split(".")
+        for end in range(1, len(parts) + 1):
+            candidate = ".".join(parts[:end])
+            loaded = sys.modules.get(candidate)
+            if loaded is not None and "." not in qualname and getattr(loaded, qualname, None) is cls:
+                name = f"{candidate}.{qualname}"
+                break
+    if len(_public_names) < 4096:
+        _public_names[cls] = name
+    return name
+
+
+def request_fields(event: Event, body: object) -> None:
+    """Model, max_tokens, stream flag and `metadata.user_id` of a request body (a dict)."""
+    if not isinstance(body, Mapping):
+        return
+    model = body.get("model")
+    if isinstance(model, str):
+        event.request_model = model
+    max_tokens = count(body.get("max_tokens"))
+    if max_tokens is not None:
+        event.max_tokens = max_tokens
+    if body.get("stream") is True:
+        event.stream = True
+    metadata = body.get("metadata")
+    if isinstance(metadata, Mapping):
+        user = metadata.get("user_id")
+        if isinstance(user, str):
+            event.request_user_id = user
+
+
+def request_prompt(body: object) -> str | None:
+    """The system prompt and messages of a request as compact JSON (content capture only)."""
+    if not isinstance(body, Mapping):
+        return None
+    import json  # noqa: PLC0415 - only when content capture is on
+
+    prompt = {key: body[key] for key in ("system", "messages") if key in body}
+    try:
+        return json.dumps(prompt, ensure_ascii=False, default=str)[:1_000_000]
+    except Exception:
+        return None
+
+
+def completion_text(message: object) -> str | None:
+    """The text blocks of a Message joined (content capture only)."""
+    blocks = get(message, "content")
+    if not isinstance(blocks, list):
+        return None
+    parts = [text(get(block, "text")) for block in blocks if get(block, "type") == "text"]
+    joined = "".join(part for part in parts if part)
+    return joined or None

@@ -1,0 +1,106 @@
+"""The one record at the centre: everything known about one logical Claude call.
+
+Capture fills it, a schema renders it, an output writes it. Attributes hold raw facts (clock
+readings in nanoseconds, the requested and the response model apart); units and names are the
+schema's business, so every backend renders the same record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+Outcome = Literal["success", "error", "cancelled", "interrupted", "abandoned", "incomplete"]
+
+SUCCESS: Final = "success"
+ERROR: Final = "error"
+CANCELLED: Final = "cancelled"
+INTERRUPTED: Final = "interrupted"
+ABANDONED: Final = "abandoned"
+INCOMPLETE: Final = "incomplete"
+
+OUTCOMES: Final[tuple[Outcome, ...]] = (SUCCESS, ERROR, CANCELLED, INTERRUPTED, ABANDONED, INCOMPLETE)
+
+EVENT_NAME: Final = "claude.call"
+
+
+@dataclass(slots=True, eq=False)
+class Event:
+    """One logical call as captured: a call, its retries and the reading of its stream.
+
+    `None` means unknown. Token counts are Anthropic's own (input excludes cache reads and writes).
+    """
+
+    start_wall_ns: int
+    """Wall-clock time at the start, for the event's timestamp."""
+    start_mono_ns: int
+    """Monotonic clock at the start; latencies are differences of monotonic readings only."""
+    end_mono_ns: int | None = None
+    first_token_mono_ns: int | None = None
+
+    outcome: Outcome | None = None
+    operation: str | None = None
+    request_model: str | None = None
+    response_model: str | None = None
+    max_tokens: int | None = None
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    cache_creation_5m_input_tokens: int | None = None
+    cache_creation_1h_input_tokens: int | None = None
+    counted_input_tokens: int | None = None
+    service_tier: str | None = None
+    speed: str | None = None
+    web_search_requests: int | None = None
+
+    status_code: int | None = None
+    error_type: str | None = None
+    api_error_type: str | None = None
+    error_message: str | None = None
+    retry_after_s: float | None = None
+
+    tenant_id: str | None = None
+    user_id: str | None = None
+    request_user_id: str | None = None
+    """`metadata.user_id` of the request: the fallback when no scope or context names a user."""
+
+    request_id: str | None = None
+    message_id: str | None = None
+    stop_reason: str | None = None
+    stream: bool | None = None
+    stream_completed: bool | None = None
+    retries: int | None = None
+    api_calls: int = 0
+    ratelimit_requests_remaining: int | None = None
+    ratelimit_input_tokens_remaining: int | None = None
+    ratelimit_output_tokens_remaining: int | None = None
+
+    function: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    prompt: str | None = None
+    completion: str | None = None
+    internal_error: bool | None = None
+    fields: dict[str, Any] | None = None
+    """Extra fields from `log_call(**fields)`, `call.set()` and `context()`; never override the above."""
+
+    @property
+    def model(self) -> str | None:
+        """The model the response names, else the requested one."""
+        return self.response_model or self.request_model
+
+    @property
+    def latency_ms(self) -> float | None:
+        """Milliseconds from start to end on the monotonic clock."""
+        if self.end_mono_ns is None:
+            return None
+        return max(self.end_mono_ns - self.start_mono_ns, 0) / 1e6
+
+    @property
+    def time_to_first_token_ms(self) -> float | None:
+        """Milliseconds from start to the first streamed token, when one arrived."""
+        if self.first_token_mono_ns is None:
+            return None
+        return max(self.first_token_mono_ns - self.start_mono_ns, 0) / 1e6

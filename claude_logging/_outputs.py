@@ -1,0 +1,186 @@
+"""Outputs: where a rendered event goes. Each is one small object with one `write(record)`.
+
+- `stdout` (default): one JSON line through the bounded background writer (`_writer.py`).
+- `logging`: a stdlib `LogRecord` on the logger `claude_logging`, fields as record attributes;
+  `JsonFormatter` renders our records as the very same line.
+- `structlog`: through the application's own structlog configuration and processors.
+
+`emit()` is the pipeline's entry: render, then write, each step inside our error boundary, and
+never re-entered on one thread (a handler that logs back into us queues, it does not recurse).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
+
+from claude_logging import _config, _guard, _render, _schemas
+from claude_logging._writer import WORKER
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from claude_logging._config import Settings
+    from claude_logging._event import Event
+
+LOGGER_NAME: Final = "claude_logging"
+RECORD_ATTRIBUTE: Final = "claude_logging"
+"""The `LogRecord` attribute that carries the rendered event for `JsonFormatter`."""
+
+_LEVELS: Final = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+class Output(Protocol):
+    """Writes one rendered event; may raise (the caller counts and reports it)."""
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Write `record`."""
+
+
+class StdoutOutput:
+    """One JSON line per event on stdout, written by the background writer."""
+
+    def __init__(self, settings: Settings) -> None:
+        """Size the shared writer's buffer and choose blocking or dropping from `settings`."""
+        self._max_bytes = settings.max_line_bytes
+        WORKER.capacity = settings.buffer_size
+        WORKER.blocking = settings.blocking
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Queue the line; returns at once (or, in blocking mode, once it is written)."""
+        WORKER.write(_render.encode_line(record, self._max_bytes))
+
+
+class LoggingOutput:
+    """A `LogRecord` on the `claude_logging` logger, every field an attribute of the record."""
+
+    def __init__(self, _settings: Settings) -> None:
+        """Resolve the logger once; its handlers and level stay the application's."""
+        self._logger = logging.getLogger(LOGGER_NAME)
+        self._reserved = _reserved_record_attributes()
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Hand the event to the stdlib logging machinery."""
+        logger = self._logger
+        level = _LEVELS.get(record.get("level") or record.get("status") or "", logging.INFO)
+        if not logger.isEnabledFor(level):
+            _guard.count_drop("level_disabled")
+            return
+        message = record.get("message") or record.get("event") or "claude.call"
+        log_record = logger.makeRecord(LOGGER_NAME, level, "(claude_logging)", 0, str(message), (), None)
+        attributes = log_record.__dict__
+        reserved = self._reserved
+        for key, value in record.items():
+            attributes[f"claude_{key}" if key in reserved else key] = value
+        attributes[RECORD_ATTRIBUTE] = record
+        logger.handle(log_record)
+        _guard.count("emitted")
+
+
+class StructlogOutput:
+    """Through `structlog.get_logger("claude_logging")`, so the app's processors apply."""
+
+    def __init__(self, _settings: Settings) -> None:
+        """Import structlog lazily: only apps that choose this output pay for it."""
+        import structlog  # noqa: PLC0415
+
+        self._logger = structlog.get_logger(LOGGER_NAME)
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Log the event at its level with the fields as key-value pairs."""
+        fields = dict(record)
+        name = fields.pop("event", None) or fields.get("message") or "claude.call"
+        level = fields.get("level") or fields.get("status") or "info"
+        method = getattr(self._logger, level if level in _LEVELS else "info")
+        method(name, **fields)
+        _guard.count("emitted")
+
+
+OUTPUT_FACTORIES: dict[str, Callable[[Settings], Output]] = {
+    "stdout": StdoutOutput,
+    "logging": LoggingOutput,
+    "structlog": StructlogOutput,
+}
+_config.register_outputs(lambda: tuple(OUTPUT_FACTORIES))
+
+
+class JsonFormatter(_BaseJsonFormatter):
+    """python-json-logger's formatter that writes our events exactly as the stdout output does.
+
+    Attach it to your own handler (`handler.setFormatter(claude_logging.JsonFormatter())`) with
+    `configure(output="logging")`; other records are formatted by python-json-logger as usual.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Our event's line for our records; python-json-logger's JSON for any other record."""
+        event = record.__dict__.get(RECORD_ATTRIBUTE)
+        if isinstance(event, dict):
+            return _render.encode_line(event, _config.current().max_line_bytes)
+        return str(super().format(record))
+
+
+# -- the pipeline -------------------------------------------------------------------------------
+
+_local = threading.local()
+_output_cache: tuple[Settings, Output] | None = None
+sinks: list[Callable[[dict[str, Any]], bool]] = []
+"""Test capture hooks (`testing.capture_events`); a hook returning True swallows the event."""
+
+
+def output_for(settings: Settings) -> Output:
+    """The output object for these settings, built once per `configure()`."""
+    global _output_cache  # noqa: PLW0603 - rebuilt only when the settings object changes
+    cached = _output_cache
+    if cached is not None and cached[0] is settings:
+        return cached[1]
+    output = OUTPUT_FACTORIES[settings.output](settings)
+    _output_cache = (settings, output)
+    return output
+
+
+def emit(event: Event) -> None:
+    """Render and write one finished event. Never raises, except our own bugs in strict mode."""
+    pending: list[Event] | None = getattr(_local, "pending", None)
+    if pending is not None:
+        # Re-entered from inside a write (a handler that makes a logged call): queue, don't recurse.
+        if len(pending) < 1_000:
+            pending.append(event)
+        else:
+            _guard.count_drop("recursion")
+        return
+    _local.pending = pending = [event]
+    try:
+        while pending:
+            _emit_one(pending.pop(0))
+    finally:
+        _local.pending = None
+
+
+def _emit_one(event: Event) -> None:
+    settings = _config.current()
+    try:
+        record = _schemas.render(_render.facts(event, settings), settings)
+    except Exception as exc:
+        _guard.internal_error("render", exc)
+        record = _render.fallback(event)
+    if sinks and any(sink(record) for sink in list(sinks)):
+        return
+    try:
+        output_for(settings).write(record)
+    except Exception as exc:
+        _guard.count_drop("output_error")
+        _guard.warn_once(
+            f"output:{settings.output}:{type(exc).__name__}",
+            "claude_logging: the %s output raised %s; events it cannot take are counted as dropped.",
+            settings.output,
+            type(exc).__name__,
+        )
+
+
+def _reserved_record_attributes() -> frozenset[str]:
+    """Names a `LogRecord` already uses, read at run time (3.12 added `taskName`)."""
+    sample = logging.LogRecord("x", logging.INFO, "x", 0, "x", (), None)
+    return frozenset(sample.__dict__) | {"message", "asctime"}

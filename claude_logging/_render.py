@@ -1,0 +1,235 @@
+"""Event record -> the flat field dict (the canonical view) -> one bounded, always-valid JSON line.
+
+`facts()` is the single place that turns raw captures into named, unit-bearing, sanitised
+values; the flat schema is exactly this dict, and every other schema maps it (`_schemas.py`).
+`encode_line()` guarantees one RFC 8259 line of ASCII under the byte cap, shrinking the event
+when it must rather than losing it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+from claude_logging import _guard
+from claude_logging._event import ABANDONED, EVENT_NAME, INCOMPLETE, SUCCESS, Event
+from claude_logging._fields import CORE_FIELDS as _CORE_ORDER
+from claude_logging._sanitize import clean_label, clean_text, clean_value, mask_secrets
+
+if TYPE_CHECKING:
+    from claude_logging._config import Settings
+
+LEVELS: Final[dict[str | None, str]] = {SUCCESS: "info", ABANDONED: "warning", INCOMPLETE: "warning"}
+"""Level by outcome: an exception observed (error, cancelled, interrupted) is "error"."""
+
+_ENCODER: Final = json.JSONEncoder(
+    ensure_ascii=True, allow_nan=False, check_circular=False, separators=(",", ":")
+)
+_encode = _ENCODER.encode
+
+_LABELS: Final = ("tenant_id", "user_id", "function")
+_SHRINK_ORDER: Final = ("prompt", "completion", "*extra", "error_message")
+
+_random_bits = random.getrandbits
+_second: int = -1
+_second_text: str = ""
+
+
+def timestamp(wall_ns: int) -> str:
+    """RFC 3339 UTC with microseconds and `Z`, e.g. `2026-11-24T12:00:00.123456Z`."""
+    global _second, _second_text
+    seconds, nanos = divmod(wall_ns, 1_000_000_000)
+    if seconds != _second:
+        t = time.gmtime(seconds)
+        text = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+        _second, _second_text = seconds, text
+        return f"{text}.{nanos // 1000:06d}Z"
+    return f"{_second_text}.{nanos // 1000:06d}Z"
+
+
+def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PLR0912, PLR0915 - one field list
+    """The flat view of `event`: keys in schema order, sanitised, absent optional fields omitted."""
+    cap = settings.max_field_chars
+    truncated: list[str] | None = None
+    outcome = event.outcome or INCOMPLETE
+    user_id = event.user_id if event.user_id is not None else event.request_user_id
+    end = event.end_mono_ns
+    out: dict[str, Any] = {
+        "timestamp": timestamp(event.start_wall_ns),
+        "level": LEVELS.get(outcome, "error"),
+        "event": EVENT_NAME,
+        "outcome": outcome,
+        "model": event.response_model or event.request_model,
+        "input_tokens": event.input_tokens,
+        "output_tokens": event.output_tokens,
+        "cache_read_input_tokens": event.cache_read_input_tokens,
+        "cache_creation_input_tokens": event.cache_creation_input_tokens,
+        "max_tokens": event.max_tokens,
+        "latency_ms": None if end is None else round(max(end - event.start_mono_ns, 0) / 1e6, 3),
+        "status_code": event.status_code,
+        "error_type": event.error_type,
+        "tenant_id": event.tenant_id,
+        "user_id": user_id,
+        "call_id": f"{_random_bits(64):016x}",
+    }
+    for key in ("model", "tenant_id", "user_id", "error_type"):
+        value = out[key]
+        if value is not None and (len(value) > cap or not value.isascii() or not value.isprintable()):
+            out[key], cut = clean_label(value, cap)
+            if cut:
+                truncated = [*(truncated or ()), key]
+    if event.operation is not None:
+        out["operation"] = event.operation
+    for key in ("request_id", "message_id", "stop_reason"):
+        value = getattr(event, key)
+        if value is not None:
+            out[key], cut = clean_label(value, cap)
+            if cut:
+                truncated = [*(truncated or ()), key]
+    if event.stream is not None:
+        out["stream"] = event.stream
+        if event.stream_completed is not None:
+            out["stream_completed"] = event.stream_completed
+    if event.first_token_mono_ns is not None:
+        out["time_to_first_token_ms"] = round(
+            max(event.first_token_mono_ns - event.start_mono_ns, 0) / 1e6, 3
+        )
+    if event.retries is not None:
+        out["retries"] = event.retries
+    if event.api_error_type is not None:
+        out["api_error_type"] = clean_label(event.api_error_type, cap)[0]
+    if event.retry_after_s is not None:
+        out["retry_after_s"] = event.retry_after_s
+    if event.ratelimit_requests_remaining is not None:
+        out["ratelimit_requests_remaining"] = event.ratelimit_requests_remaining
+    if event.ratelimit_input_tokens_remaining is not None:
+        out["ratelimit_input_tokens_remaining"] = event.ratelimit_input_tokens_remaining
+    if event.ratelimit_output_tokens_remaining is not None:
+        out["ratelimit_output_tokens_remaining"] = event.ratelimit_output_tokens_remaining
+    if event.error_message is not None and settings.capture_error_message:
+        out["error_message"], cut = clean_text(
+            mask_secrets(event.error_message[: settings.max_error_chars * 2]), settings.max_error_chars
+        )
+        if cut:
+            truncated = [*(truncated or ()), "error_message"]
+    if event.api_calls > 1:
+        out["api_calls"] = event.api_calls
+    if event.counted_input_tokens is not None:
+        out["counted_input_tokens"] = event.counted_input_tokens
+    if event.function is not None:
+        out["function"] = clean_label(event.function, cap)[0]
+    if settings.service is not None:
+        out["service"] = settings.service
+    if settings.env is not None:
+        out["env"] = settings.env
+    if settings.version is not None:
+        out["version"] = settings.version
+    if event.prompt is not None or event.completion is not None:
+        truncated = _content(out, event, settings, truncated)
+    if event.internal_error:
+        out["internal_error"] = True
+    if event.fields:
+        for key, value in event.fields.items():
+            if key not in out:
+                out[key] = clean_value(value, cap)
+    if truncated:
+        out["truncated"] = truncated
+        _guard.count("truncated_fields", len(truncated))
+    if event.trace_id is not None:
+        out["trace_id"] = event.trace_id
+        if event.span_id is not None:
+            out["span_id"] = event.span_id
+    return out
+
+
+def _content(
+    out: dict[str, Any], event: Event, settings: Settings, truncated: list[str] | None
+) -> list[str] | None:
+    """Add opted-in prompt and completion text, capped and passed through the user's redactor."""
+    for key in ("prompt", "completion"):
+        value = getattr(event, key)
+        if value is None:
+            continue
+        text, cut = clean_text(value, settings.max_content_chars)
+        if settings.redact is not None:
+            try:
+                redacted: object = settings.redact(key, text)
+            except Exception as exc:
+                # A redactor that fails drops its field, never the event (and never leaks the text).
+                _guard.warn_once(
+                    f"redact:{type(exc).__name__}",
+                    "claude_logging: redact hook raised %r; %s dropped",
+                    exc,
+                    key,
+                )
+                continue
+            if not isinstance(redacted, str):  # a user's hook may return anything
+                continue
+            text, cut2 = clean_text(redacted, settings.max_content_chars)
+            cut = cut or cut2
+        out[key] = text
+        if cut:
+            truncated = [*(truncated or ()), key]
+    return truncated
+
+
+def encode_line(record: dict[str, Any], max_bytes: int) -> str:
+    """One line of JSON (ASCII, no newline) of at most `max_bytes`, shrinking `record` if needed."""
+    line = _encode(record)
+    if len(line) <= max_bytes:
+        return line
+    return _shrink(record, max_bytes)
+
+
+def _shrink(record: dict[str, Any], max_bytes: int) -> str:
+    """Drop the largest optional parts, in a fixed order, until the line fits."""
+    shrunk = dict(record)
+    dropped: list[str] = []
+    extra = [key for key in shrunk if key not in _CORE_ORDER]
+    for part in _SHRINK_ORDER:
+        for key in extra if part == "*extra" else (part,):
+            if key in shrunk and key != "truncated":
+                del shrunk[key]
+                dropped.append(key)
+        shrunk["truncated"] = [*record.get("truncated", ()), *dropped][:16]
+        line = _encode(shrunk)
+        if len(line) <= max_bytes:
+            return line
+    minimal: dict[str, Any] = {key: shrunk[key] for key in _MINIMAL if key in shrunk}
+    minimal["truncated"] = ["*"]
+    line = _encode(minimal)
+    return line if len(line) <= max_bytes else _encode({"event": EVENT_NAME, "truncated": ["*"]})
+
+
+_MINIMAL: Final = (
+    "timestamp",
+    "level",
+    "event",
+    "outcome",
+    "model",
+    "latency_ms",
+    "status_code",
+    "error_type",
+    "call_id",
+)
+
+
+def fallback(event: Event) -> dict[str, Any]:
+    """The smallest event we can still write when rendering failed; marked `internal_error`."""
+    out: dict[str, Any] = {"event": EVENT_NAME, "outcome": "incomplete", "internal_error": True}
+    try:
+        out["timestamp"] = timestamp(event.start_wall_ns)
+        out["outcome"] = event.outcome or INCOMPLETE
+        out["level"] = LEVELS.get(out["outcome"], "error")
+        if event.end_mono_ns is not None:
+            out["latency_ms"] = round(max(event.end_mono_ns - event.start_mono_ns, 0) / 1e6, 3)
+        model = event.response_model or event.request_model
+        if isinstance(model, str):
+            out["model"] = clean_label(model, 128)[0]
+        if isinstance(event.error_type, str):
+            out["error_type"] = clean_label(event.error_type, 128)[0]
+    except Exception:
+        pass
+    return out

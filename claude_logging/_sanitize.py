@@ -1,0 +1,149 @@
+"""Make any value safe to write: JSON-typed, finite, valid Unicode, bounded. Never raises.
+
+Runs before the JSON encoder, so the encoder never meets a cycle, a NaN, a lone surrogate, a
+non-string key or an unbounded string (each of which loses or corrupts the event in the stock
+tools). Fallbacks go str -> repr -> a marker naming the type.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+import re
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Final
+
+MAX_DEPTH: Final = 6
+MAX_ITEMS: Final = 64
+MAX_INT: Final = 2**53
+ELLIPSIS: Final = "\u2026"
+_REPLACEMENT: Final = "\ufffd"
+
+_SECRET: Final = re.compile(
+    r"(sk-ant-[A-Za-z0-9_\-]{4,}|sk-[A-Za-z0-9_\-]{16,}|(?i:bearer)\s+[A-Za-z0-9._\-~+/=]{8,}"
+    r"|(?i:x-api-key|api[_-]?key|authorization)[\"']?\s*[:=]\s*[\"']?[^\s\"',}]{4,})"
+)
+
+
+def fix_unicode(text: str) -> str:
+    """Replace lone surrogates by U+FFFD so the text encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def clean_text(text: str, cap: int) -> tuple[str, bool]:
+    """`text` bounded to `cap` characters (marked with an ellipsis) and valid Unicode.
+
+    Returns the text and whether it was truncated. Slices before any other work, so a 10 MB
+    value costs O(cap).
+    """
+    truncated = len(text) > cap
+    if truncated:
+        text = text[: cap - 1] + ELLIPSIS
+    if not text.isascii():
+        text = fix_unicode(text)
+    return text, truncated
+
+
+def clean_label(text: str, cap: int) -> tuple[str, bool]:
+    """Like `clean_text`, and control or format characters (newline, ESC, U+2028, U+202E) replaced.
+
+    For identifiers (tenant, user, model) that a plain-text formatter may print raw.
+    """
+    text, truncated = clean_text(text, cap)
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else _REPLACEMENT for ch in text)
+    return text, truncated
+
+
+def mask_secrets(text: str) -> str:
+    """Mask anything that looks like an API key or bearer token."""
+    return _SECRET.sub(_mask, text)
+
+
+def _mask(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if found.startswith("sk-ant-"):
+        return "sk-ant-***"
+    if found.startswith("sk-"):
+        return "sk-***"
+    head = re.match(r"(?i:bearer)\s+|[^:=]*[:=]\s*[\"']?", found)
+    return (head.group(0) if head else "") + "***"
+
+
+def clean_value(value: Any, cap: int, depth: int = 0) -> Any:  # noqa: C901, PLR0911, PLR0912 - one type switch
+    """A JSON-safe copy of any value: depth, items and strings capped, cycles cut by the depth cap."""
+    kind = type(value)
+    if value is None or kind is bool:
+        return value
+    if kind is str:
+        return clean_text(value, cap)[0]
+    if kind is int:
+        return value if -MAX_INT <= value <= MAX_INT else str(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if depth >= MAX_DEPTH:
+        return "<max depth>"
+    try:
+        if isinstance(value, Mapping):
+            return _clean_mapping(value, cap, depth)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            items = list(value)[:MAX_ITEMS] if not isinstance(value, (list, tuple)) else value[:MAX_ITEMS]
+            return [clean_value(item, cap, depth + 1) for item in items]
+        if isinstance(value, bool):
+            return bool(value)
+        if isinstance(value, enum.Enum):
+            return clean_value(value.value, cap, depth + 1)
+        if isinstance(value, int):
+            return clean_value(int(value), cap, depth)
+        if isinstance(value, float):
+            return clean_value(float(value), cap, depth)
+        if isinstance(value, str):
+            return clean_text(str.__str__(value), cap)[0]
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return clean_text(bytes(value[: cap * 4]).decode("utf-8", "replace"), cap)[0]
+        if isinstance(value, Decimal):
+            return float(value) if value.is_finite() else None
+        if isinstance(value, (dt.datetime, dt.date, dt.time)):
+            return value.isoformat()
+        if isinstance(value, uuid.UUID):
+            return str(value)
+    except Exception:
+        return _marker(value)
+    return _as_text(value, cap)
+
+
+def _clean_mapping(value: Mapping[Any, Any], cap: int, depth: int) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for index, (key, item) in enumerate(value.items()):
+        if index >= MAX_ITEMS:
+            cleaned["<more>"] = len(value) - MAX_ITEMS
+            break
+        name = key if type(key) is str else _as_text(key, 64)
+        cleaned[clean_text(name, 128)[0]] = clean_value(item, cap, depth + 1)
+    return cleaned
+
+
+def _as_text(value: object, cap: int) -> str:
+    for convert in (str, repr):
+        try:
+            text = convert(value)
+        except Exception:  # noqa: S112 - a value whose str() raises falls back to repr()
+            continue
+        if isinstance(text, str):
+            return clean_text(text, cap)[0]
+    return _marker(value)
+
+
+def _marker(value: object) -> str:
+    try:
+        name = type(value).__qualname__
+    except Exception:
+        name = "object"
+    return f"<unrepresentable {name}>"

@@ -1,0 +1,365 @@
+"""Streams: usage per server-sent event, time to first token, and exactly one end.
+
+We wrap the response body (`httpx2.Response.stream`) and expose a `stream_observer` on it: the
+SDK's `Stream`, `AsyncStream` and the `messages.stream()` helpers report every parsed event and
+how reading ended to that observer (the hook the SDK's own tracing uses). The body wrapper adds
+what the stream cannot see: bytes read to the end, a failure or cancellation during a read, an
+explicit close, and the body being dropped unread (`__del__`). A body read raw
+(`with_streaming_response`) is scanned for the few events that carry usage.
+
+The observer ends its call once: `success` after `message_stop`, `error` (or `cancelled`,
+`interrupted`) when reading failed, `abandoned` when closed or dropped early, `incomplete` when
+the body ended without `message_stop`. `message_delta` usage is cumulative and replaces what
+`message_start` said, exactly as the SDK's `get_final_message()` accumulates it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Final
+
+import httpx2
+
+from claude_logging import _guard
+from claude_logging._calls import now
+from claude_logging._capture import get, record_message, record_usage, text
+from claude_logging._event import ABANDONED, ERROR, INCOMPLETE, SUCCESS
+from claude_logging._writer import WORKER
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from claude_logging._calls import Call
+
+_MAX_JSON_BODY: Final = 8 * 1024 * 1024
+_SSE_USAGE_EVENTS: Final = frozenset({b"message_start", b"message_delta", b"message_stop", b"error"})
+
+
+class StreamObserver:
+    """Learns how the application reads one streamed response, and ends its call once."""
+
+    __slots__ = (
+        "_buffer",
+        "_completion",
+        "_content_cap",
+        "_event_name",
+        "_raw",
+        "body_read",
+        "call",
+        "done",
+        "inner",
+        "parsed",
+        "saw_stop",
+    )
+
+    def __init__(self, call: Call, inner: object = None, content_cap: int | None = None) -> None:
+        """Observe for `call`, forwarding to `inner` (an observer already on the body, if any)."""
+        self.call = call
+        self.inner = inner
+        self.parsed = False
+        self.body_read = False
+        self.saw_stop = False
+        self.done = False
+        self._raw: bool | None = None
+        self._buffer = bytearray()
+        self._event_name = b""
+        self._content_cap = content_cap
+        self._completion: list[str] | None = [] if content_cap else None
+
+    # -- the SDK's StreamObserver protocol (called by Stream / AsyncStream) ----------------------
+
+    def begin(self) -> None:
+        """A `Stream` starts parsing the body."""
+        self.parsed = True
+        _forward(self.inner, "begin")
+
+    def item(self, item: object) -> None:
+        """One parsed server-sent event."""
+        if self.inner is not None:
+            _forward(self.inner, "item", item)
+        if self.done:
+            return
+        try:
+            self._account(get(item, "type"), item)
+        except Exception as exc:
+            self.call.event.internal_error = True
+            _guard.internal_error("stream.item", exc)
+
+    def end(self, how: str, error: BaseException | None = None) -> None:
+        """The `Stream` ended: read to its end, closed, or failed with `error`."""
+        if self.inner is not None:
+            _forward(self.inner, "end", how, error)
+        if how == "failed" and error is not None:
+            self._finish_error(error)
+        elif how == "read":
+            self._finish(SUCCESS if self.saw_stop else INCOMPLETE)
+        else:
+            self._finish(SUCCESS if self.saw_stop else ABANDONED)
+
+    # -- what the body wrapper reports -----------------------------------------------------------
+
+    def body_chunk(self, chunk: bytes) -> None:
+        """Bytes of the body; scanned only when no `Stream` parses them (raw reading)."""
+        raw = self._raw
+        if raw is None:
+            raw = self._raw = not self.parsed
+        if raw and not self.done:
+            try:
+                self._scan(chunk)
+            except Exception as exc:
+                self.call.event.internal_error = True
+                _guard.internal_error("stream.raw", exc)
+
+    def body_end(self, how: str, error: BaseException | None = None) -> None:
+        """The body was read to its end, failed, or was closed."""
+        if self.done:
+            return
+        if how == "failed" and error is not None:
+            self._finish_error(error)
+        elif how == "read":
+            self.body_read = True
+            if self._raw or not self.parsed:
+                self._finish_raw()
+        elif not (self.parsed and self.body_read):
+            # Closed before the end. (Closed after the end: the Stream still reports its own end.)
+            self._finish(SUCCESS if self.saw_stop else ABANDONED)
+
+    def body_gone(self) -> None:
+        """The body was garbage-collected: finish on the worker thread, never in `__del__`."""
+        if not self.done:
+            WORKER.defer(self._finish_gone)
+
+    def _finish_gone(self) -> None:
+        if self.saw_stop:
+            self._finish(SUCCESS)
+        else:
+            self._finish(INCOMPLETE if self.body_read else ABANDONED)
+
+    # -- accounting --------------------------------------------------------------------------------
+
+    def _account(self, kind: object, item: object) -> None:
+        event = self.call.event
+        if kind == "content_block_delta":
+            if event.first_token_mono_ns is None:
+                event.first_token_mono_ns = now()
+            if self._completion is not None:
+                self._collect(get(get(item, "delta"), "text"))
+        elif kind == "message_start":
+            message = get(item, "message")
+            record_message(event, message)
+        elif kind == "message_delta":
+            record_usage(event, get(item, "usage"))
+            stop = text(get(get(item, "delta"), "stop_reason"))
+            if stop is not None:
+                event.stop_reason = stop
+        elif kind == "message_stop":
+            self.saw_stop = True
+
+    def _collect(self, piece: object) -> None:
+        parts = self._completion
+        cap = self._content_cap or 0
+        if parts is not None and isinstance(piece, str) and sum(map(len, parts)) < cap:
+            parts.append(piece)
+
+    def _scan(self, chunk: bytes) -> None:
+        """Find usage in raw SSE lines, or keep a JSON body to parse at its end."""
+        buffer = self._buffer
+        buffer += chunk
+        if self._event_name == b"" and not buffer.lstrip().startswith((b"event", b"data", b":")):
+            if len(buffer) > _MAX_JSON_BODY:
+                self._raw = False  # too large to keep; the event goes without usage
+                buffer.clear()
+            return
+        while True:
+            end = buffer.find(b"\n")
+            if end < 0:
+                return
+            line = bytes(buffer[:end]).rstrip(b"\r")
+            del buffer[: end + 1]
+            self._scan_line(line)
+
+    def _scan_line(self, line: bytes) -> None:
+        if line.startswith(b"event:"):
+            self._event_name = line[6:].strip()
+            return
+        if not line.startswith(b"data:"):
+            return
+        name = self._event_name
+        if name == b"content_block_delta":
+            if self.call.event.first_token_mono_ns is None:
+                self.call.event.first_token_mono_ns = now()
+            return
+        if name in _SSE_USAGE_EVENTS:
+            data = json.loads(line[5:])
+            if name == b"error":
+                error = get(data, "error")
+                self.call.event.api_error_type = text(get(error, "type"))
+                self.call.event.error_message = text(get(error, "message"))
+                self.call.event.outcome = ERROR
+            else:
+                self._account(get(data, "type"), data)
+
+    def _finish_raw(self) -> None:
+        buffer = self._buffer
+        if self._event_name == b"" and buffer.strip():
+            try:
+                record_message(self.call.event, json.loads(bytes(buffer)))
+                self.saw_stop = True
+            except Exception:
+                pass
+            buffer.clear()
+        elif buffer.strip():
+            self._scan_line(bytes(buffer).rstrip(b"\r\n"))
+        if self.call.event.outcome == ERROR:
+            self._finish(ERROR)
+        else:
+            self._finish(SUCCESS if self.saw_stop else INCOMPLETE)
+
+    # -- ending once -----------------------------------------------------------------------------------
+
+    def _finish(self, outcome: Any) -> None:
+        if self.done:
+            return
+        self.done = True
+        self._close_record()
+        self.call.finish(outcome)
+
+    def _close_record(self) -> None:
+        event = self.call.event
+        if event.stream:
+            event.stream_completed = self.saw_stop
+        if self._completion:
+            event.completion = "".join(self._completion)
+
+    def _finish_error(self, error: BaseException) -> None:
+        if self.done:
+            return
+        self.done = True
+        self._close_record()
+        self.call.fail(error)
+
+
+def _forward(inner: object, method: str, *args: object) -> None:
+    """Pass an SDK stream report on to the observer we wrapped (the SDK's own tracing)."""
+    try:
+        getattr(inner, method)(*args)
+    except Exception:
+        pass
+
+
+# -- body wrappers -------------------------------------------------------------------------------
+
+
+class _SyncBody(httpx2.SyncByteStream):
+    """A sync response body that reports to its `stream_observer` how reading it ended."""
+
+    def __init__(self, body: httpx2.SyncByteStream, observer: StreamObserver) -> None:
+        self._body = body
+        self.stream_observer = observer
+
+    @property
+    def elapsed(self) -> Any:
+        """The wrapped body's `elapsed`, which `httpx2.Response.elapsed` reads."""
+        return getattr(self._body, "elapsed", None)
+
+    def __iter__(self) -> Iterator[bytes]:
+        observer = self.stream_observer
+        try:
+            for chunk in self._body:
+                observer.body_chunk(chunk)
+                yield chunk
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            observer.body_end("failed", exc)
+            raise
+        observer.body_end("read")
+
+    def close(self) -> None:
+        """Close the wrapped body; an early close abandons the stream."""
+        try:
+            self._body.close()
+        finally:
+            self.stream_observer.body_end("closed")
+
+    def __del__(self) -> None:
+        try:
+            self.stream_observer.body_gone()
+        except Exception:
+            pass
+
+
+class _AsyncBody(httpx2.AsyncByteStream):
+    """An async response body that reports to its `stream_observer` how reading it ended."""
+
+    def __init__(self, body: httpx2.AsyncByteStream, observer: StreamObserver) -> None:
+        self._async_body = body
+        self.stream_observer = observer
+
+    @property
+    def elapsed(self) -> Any:
+        """The wrapped body's `elapsed`, which `httpx2.Response.elapsed` reads."""
+        return getattr(self._async_body, "elapsed", None)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        observer = self.stream_observer
+        chunks = self._async_body.__aiter__()
+        try:
+            async for chunk in chunks:
+                observer.body_chunk(chunk)
+                yield chunk
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            observer.body_end("failed", exc)
+            raise
+        finally:
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        observer.body_end("read")
+
+    async def aclose(self) -> None:
+        """Close the wrapped body; an early close abandons the stream."""
+        try:
+            await self._async_body.aclose()
+        finally:
+            self.stream_observer.body_end("closed")
+
+    def __del__(self) -> None:
+        try:
+            self.stream_observer.body_gone()
+        except Exception:
+            pass
+
+
+class _Body(_SyncBody, _AsyncBody):
+    """A body that is sync and async at once, as `httpx2.ByteStream` is."""
+
+    def __init__(self, body: Any, observer: StreamObserver) -> None:
+        _SyncBody.__init__(self, body, observer)
+        _AsyncBody.__init__(self, body, observer)
+
+
+def observer_of(response: object) -> StreamObserver | None:
+    """Our observer on the body of `response`, if we already watch it."""
+    body = getattr(response, "stream", None)
+    observer = getattr(body, "stream_observer", None)
+    return observer if isinstance(observer, StreamObserver) else None
+
+
+def watch(call: Call, response: httpx2.Response, content_cap: int | None = None) -> StreamObserver:
+    """Wrap the unread body of `response` so that reading it ends `call` exactly once."""
+    if "text/event-stream" in response.headers.get("content-type", ""):
+        call.event.stream = True
+    body = response.stream
+    observer = StreamObserver(call, getattr(body, "stream_observer", None), content_cap)
+    wrapper: httpx2.SyncByteStream | httpx2.AsyncByteStream
+    if not isinstance(body, httpx2.SyncByteStream):
+        wrapper = _AsyncBody(body, observer)
+    elif isinstance(body, httpx2.AsyncByteStream):
+        wrapper = _Body(body, observer)
+    else:
+        wrapper = _SyncBody(body, observer)
+    response.stream = wrapper
+    return observer

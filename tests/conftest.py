@@ -1,0 +1,69 @@
+"""Shared fixtures: strict mode, a fresh library state per test, and the fake Messages API."""
+
+from __future__ import annotations
+
+import os
+
+# Our own tests run in strict mode: an internal error of the library fails the test.
+os.environ["CLAUDE_LOGGING_STRICT"] = "1"
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+import claude_logging
+from claude_logging import testing
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+MODEL = "claude-sonnet-4-6"
+MESSAGES = [{"role": "user", "content": "Hello, Claude"}]
+
+
+def ask(client: Any, **overrides: Any) -> Any:
+    """A typical `messages.create` call; keyword arguments override the request."""
+    request: dict[str, Any] = {"model": MODEL, "max_tokens": 256, "messages": MESSAGES}
+    request.update(overrides)
+    return client.messages.create(**request)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_library() -> Iterator[None]:
+    """Every test starts from a fresh process's settings and counters."""
+    testing.reset()
+    yield
+    claude_logging.flush(2.0)
+    testing.reset()
+
+
+@pytest.fixture
+def api() -> testing.FakeAnthropicAPI:
+    """The fake Messages API, used in process (no sockets)."""
+    return testing.FakeAnthropicAPI()
+
+
+@pytest.fixture
+def server() -> Iterator[testing.FakeAnthropicAPI]:
+    """The fake Messages API served over HTTP on 127.0.0.1."""
+    with testing.FakeAnthropicAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def client(api: testing.FakeAnthropicAPI) -> Any:
+    """An instrumented sync client on the in-process fake."""
+    return claude_logging.instrument(api.client(max_retries=2))
+
+
+@pytest.fixture
+def async_client(api: testing.FakeAnthropicAPI) -> Any:
+    """An instrumented async client on the in-process fake."""
+    return claude_logging.instrument(api.async_client(max_retries=2))
+
+
+@pytest.fixture
+def events() -> Iterator[list[dict[str, Any]]]:
+    """The events emitted during the test, as parsed JSON lines."""
+    with testing.capture_events() as captured:
+        yield captured
