@@ -26,3 +26,21 @@ _config.register_schemas(lambda: tuple(SCHEMAS))
 def render(facts: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """The event as the configured schema names and shapes it."""
     return SCHEMAS[settings.schema](facts, settings)
+
+
+def detect(record: dict[str, Any]) -> str | None:
+    """The schema a parsed log line was written in, or None if it is not one of our events."""
+    if record.get("event") == "claude.call":
+        return "flat"
+    return None
+
+
+def to_flat(record: dict[str, Any]) -> dict[str, Any] | None:
+    """A parsed event line of any schema, back in flat names and units; None if not ours.
+
+    The inverse of `render`, for readers of log files (`claude-logging report`).
+    """
+    schema = detect(record)
+    if schema == "flat":
+        return record
+    return None
