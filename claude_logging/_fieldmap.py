@@ -136,9 +136,11 @@ class FieldMap:
         }
         self._fixed_names = frozenset({entry.name for entry in fixed} | set(finish_names))
         self._containers = frozenset(entry.into for entry in (*entries, *trailing) if entry.into)
-        self._names = frozenset(
-            entry.name for entry in (*entries, *trailing) if entry.into == extras_into
-        ) | frozenset(finish_names)
+        # Every name counts, whatever object holds it: `read()` looks names up across objects.
+        self._names = frozenset(entry.name for entry in (*entries, *trailing)) | {
+            *finish_names,
+            *self._containers,
+        }
         self._taken = self._names | {
             ".".join(parts[:end])
             for parts in (n.split(".") for n in self._names)
