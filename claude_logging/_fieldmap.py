@@ -92,6 +92,7 @@ class FieldMap:
         "_containers",
         "_extras_into",
         "_finish",
+        "_finish_names",
         "_fixed_names",
         "_known",
         "_leading",
@@ -126,6 +127,7 @@ class FieldMap:
         self._namespace = namespace
         self._extras_into = extras_into
         self._finish = finish
+        self._finish_names = frozenset(finish_names)
         self._leading: tuple[_Step, ...] = tuple(_compile(entry) for entry in entries)
         self._trailing: tuple[_Step, ...] = tuple(_compile(entry) for entry in trailing)
         fields = [entry for entry in (*entries, *trailing) if isinstance(entry, Field)]
@@ -201,7 +203,7 @@ class FieldMap:
         names = {
             f"{into}.{name}" if into else name for _, name, into, *_ in (*self._leading, *self._trailing)
         }
-        return frozenset(names | set(self._fixed_names))
+        return frozenset(names | self._finish_names)
 
 
 def _compile(entry: Field | Fixed) -> _Step:

@@ -5,8 +5,8 @@ attributes, severity) handed to the OpenTelemetry logs API, so the application's
 exporters (an OTLP exporter to a Collector, say) take it anywhere. Service, environment and
 version then come from the provider's `Resource`, as for every other signal of the app.
 
-Without a LoggerProvider installed, or without the `opentelemetry-api` package
-(`pip install "claude-logging[otel]"`), events are not lost: they go to stdout as otel-schema
+Without a LoggerProvider installed, or without the OpenTelemetry logs API (`opentelemetry-api`
+1.35 or later: `pip install "claude-logging[otel]"`), events are not lost: they go to stdout as otel-schema
 JSON lines, and a warning says so once.
 """
 
@@ -74,7 +74,7 @@ class OtelOutput:
         _guard.warn_once(
             "otel:no-provider",
             "claude_logging: output='otel' but %s; events are written to stdout as otel-schema lines.",
-            "opentelemetry-api is not installed (pip install 'claude-logging[otel]')"
+            "the OpenTelemetry logs API is not installed (pip install 'claude-logging[otel]')"
             if logs is None
             else "no OpenTelemetry LoggerProvider is set (opentelemetry._logs.set_logger_provider)",
         )
