@@ -132,7 +132,13 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         out["internal_error"] = True
     if event.fields:
         for key, value in event.fields.items():
-            if key not in out:
+            if key in out:
+                continue
+            if type(value) is str:
+                out[key], cut = clean_text(value, cap)
+                if cut:
+                    truncated = [*(truncated or ()), key]
+            else:
                 out[key] = clean_value(value, cap)
     if truncated:
         out["truncated"] = truncated
