@@ -154,7 +154,14 @@ _LAST_WINS: Final = (
     "stream_completed",
 )
 _FIRST_WINS: Final = ("request_model", "max_tokens", "request_user_id", "first_token_mono_ns", "prompt")
-_FAILURE: Final = ("status_code", "error_type", "api_error_type", "error_message", "retry_after_s")
+_FAILURE: Final = (
+    "status_code",
+    "error_type",
+    "api_error_type",
+    "error_message",
+    "error_message_source",
+    "retry_after_s",
+)
 
 
 def merge(scope: Event, call: Event, *, late: bool) -> None:

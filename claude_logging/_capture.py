@@ -170,6 +170,7 @@ def record_exception(event: Event, exc: BaseException) -> None:
             exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)
         ):
             event.error_message = _exception_text(exc)
+            event.error_message_source = "app"
         return
     status = get(exc, "status_code")
     response = get(exc, "response")
@@ -182,8 +183,14 @@ def record_exception(event: Event, exc: BaseException) -> None:
     request_id = text(get(exc, "request_id"))
     if request_id is not None:
         event.request_id = request_id
-    message = text(get(exc, "api_message")) or _api_message(get(exc, "body")) or text(get(exc, "message"))
-    event.error_message = message if message is not None else _exception_text(exc)
+    if type(status) is int and response is not None:
+        # The API's own `error.message`; never the raw body of a non-JSON answer (a proxy's page).
+        message = text(get(exc, "api_message")) or _api_message(get(exc, "body"))
+    else:
+        message = _exception_text(exc)  # the SDK's own wording ("Connection error.", ...)
+    if message is not None:
+        event.error_message = message
+        event.error_message_source = "api"
 
 
 def _api_message(body: object) -> str | None:

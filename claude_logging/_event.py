@@ -59,6 +59,8 @@ class Event:
     error_type: str | None = None
     api_error_type: str | None = None
     error_message: str | None = None
+    error_message_source: str | None = None
+    """`api` for text authored by the Anthropic API or SDK, `app` for any other exception's message."""
     retry_after_s: float | None = None
 
     tenant_id: str | None = None

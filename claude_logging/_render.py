@@ -108,7 +108,7 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         out["ratelimit_input_tokens_remaining"] = event.ratelimit_input_tokens_remaining
     if event.ratelimit_output_tokens_remaining is not None:
         out["ratelimit_output_tokens_remaining"] = event.ratelimit_output_tokens_remaining
-    if event.error_message is not None and settings.capture_error_message:
+    if event.error_message is not None and _error_text_allowed(event, settings.capture_error_message):
         out["error_message"], cut = clean_text(
             mask_secrets(event.error_message[: settings.max_error_chars * 2]), settings.max_error_chars
         )
@@ -148,6 +148,11 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         if event.span_id is not None:
             out["span_id"] = event.span_id
     return out
+
+
+def _error_text_allowed(event: Event, policy: str) -> bool:
+    """`api` (default) keeps the API's and the SDK's own wording; an app exception's text may hold data."""
+    return policy == "all" or (policy == "api" and event.error_message_source == "api")
 
 
 def _content(

@@ -195,6 +195,7 @@ class StreamObserver:
                 error = get(data, "error")
                 self.call.event.api_error_type = text(get(error, "type"))
                 self.call.event.error_message = text(get(error, "message"))
+                self.call.event.error_message_source = "api"
                 self.call.event.outcome = ERROR
             else:
                 self._account(get(data, "type"), data)

@@ -73,8 +73,24 @@ def test_exception_is_logged_then_reraised_with_its_traceback(events):
     assert caught.traceback[-1].name == "fail"
     (event,) = events
     assert (event["outcome"], event["level"], event["error_type"]) == ("error", "error", "test_scope.Boom")
-    assert event["error_message"] == "bad input"
+    assert "error_message" not in event  # an application exception's text may hold its data
     assert event["status_code"] is None
+
+
+def test_application_error_text_is_written_only_when_asked(events):
+    """configure(capture_error_message="all") adds an app exception's message, masked and capped."""
+    claude_logging.configure(capture_error_message="all")
+
+    @claude_logging.log_call
+    def fail():
+        raise Boom("key sk-ant-api03-abcdefghijkl leaked " + "x" * 1000)
+
+    with pytest.raises(Boom):
+        fail()
+
+    message = events[0]["error_message"]
+    assert message.startswith("key sk-ant-*** leaked")
+    assert len(message) == 500
 
 
 def test_methods_static_and_class_methods_are_decorated(events):
