@@ -264,7 +264,8 @@ def request_prompt(body: object) -> str | None:
         return None
     import json  # noqa: PLC0415 - only when content capture is on
 
-    prompt = {key: body[key] for key in ("system", "messages") if key in body}
+    # Unset parameters arrive as the SDK's `Omit`/`NotGiven` markers: keep only real values.
+    prompt = {key: body[key] for key in ("system", "messages") if isinstance(body.get(key), (str, list))}
     try:
         return json.dumps(prompt, ensure_ascii=False, default=str)[:1_000_000]
     except Exception:
