@@ -9,7 +9,6 @@ take only an allow-list of attributes: never `request`, headers, `body` beyond `
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Mapping
 from typing import Any, Final
@@ -152,9 +151,15 @@ def _retry_after(milliseconds: object, seconds: object) -> float | None:
     return None
 
 
+def _is_cancellation(exc: BaseException) -> bool:
+    """`asyncio.CancelledError`, without importing asyncio: if it is not loaded, nothing was cancelled."""
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(exc, asyncio.CancelledError)
+
+
 def outcome_of(exc: BaseException) -> Outcome:
     """The outcome an exception stands for: cancelled, interrupted or error."""
-    if isinstance(exc, asyncio.CancelledError):
+    if _is_cancellation(exc):
         return CANCELLED
     if isinstance(exc, (KeyboardInterrupt, SystemExit)):
         return INTERRUPTED
@@ -166,8 +171,10 @@ def record_exception(event: Event, exc: BaseException) -> None:
     cls = type(exc)
     event.error_type = public_name(cls)
     if not cls.__module__.startswith("anthropic"):
-        if event.error_message is None and not isinstance(
-            exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)
+        if (
+            event.error_message is None
+            and not isinstance(exc, (KeyboardInterrupt, SystemExit))
+            and not _is_cancellation(exc)
         ):
             event.error_message = _exception_text(exc)
             event.error_message_source = "app"

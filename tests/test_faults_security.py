@@ -318,3 +318,25 @@ def test_our_logger_never_hangs_off_the_root_logger():
 
     assert logging.getLogger("claude_logging").handlers == []
     assert not any(type(h).__module__.startswith("claude_logging") for h in logging.root.handlers)
+
+
+def test_importing_the_library_needs_neither_the_sdk_nor_its_http_client():
+    """Row G5: the SDK and httpx2 are imported on first use; without them log_call still works."""
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["anthropic"] = None   # an import of these now raises ImportError
+        sys.modules["httpx2"] = None
+        import claude_logging
+        with claude_logging.log_call(model="m", tenant_id="t"):
+            pass
+        claude_logging.flush()
+        assert "anthropic" not in [name for name, module in sys.modules.items() if module is not None]
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["tenant_id"] == "t"
