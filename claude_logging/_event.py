@@ -54,6 +54,8 @@ class Event:
     service_tier: str | None = None
     speed: str | None = None
     web_search_requests: int | None = None
+    cost_usd: float | None = None
+    """USD from the price table (`_pricing.py`); a scope's is the sum of its API calls'."""
 
     status_code: int | None = None
     error_type: str | None = None
