@@ -232,7 +232,7 @@ def terminal(report: Report) -> str:
     out = headline(report)
     for title, columns, rows in sections(report):
         out += ["", title, *(table(columns, rows) if rows else ["(none)"])]
-    return "\n".join(line[:WIDTH] for line in out) + "\n"
+    return "\n".join(out) + "\n"
 
 
 def markdown(report: Report) -> str:
