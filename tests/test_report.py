@@ -18,7 +18,7 @@ import pytest
 
 from claude_logging._cli import main
 from claude_logging._report._engine import bucket_seconds
-from claude_logging._report._reader import ProgressBar
+from claude_logging._report._reader import LineCounts, ProgressBar, chunks, normalise, normalise_chunk
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -416,3 +416,32 @@ def test_html_page_is_self_contained_and_its_charts_render_in_chromium(tmp_path,
     assert 'data-charts="4"' in result.stdout
     console = [line for line in result.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert console == []
+
+
+def test_byte_ranges_give_every_line_to_exactly_one_worker(tmp_path):
+    """Split at every possible size, the ranges together read each line once, as one pass does."""
+    path = write_lines(tmp_path / "events.log", EVENTS, ["not json", '{"broken": '])
+    whole = io.BytesIO()
+    expected = normalise([str(path)], whole)
+
+    for size in (1, 7, 64, 333, 10_000):
+        counts = LineCounts()
+        parts = []
+        for index, (start, end) in enumerate(chunks(str(path), size)):
+            part = tmp_path / f"part-{size}-{index}"
+            counts.add(normalise_chunk(str(path), start, end, str(part)))
+            parts.append(part.read_bytes())
+        assert counts == expected, size
+        assert b"".join(parts) == whole.getvalue(), size
+
+
+def test_a_big_file_is_read_by_parallel_workers_with_the_same_figures(tmp_path, capsys, monkeypatch):
+    """With tiny chunks (forcing the worker pool) the report equals the single-pass one."""
+    path = write_lines(tmp_path / "events.log", EVENTS * 20, ["app log line"] * 5)
+    monkeypatch.setattr("claude_logging._report._run.CHUNK_BYTES", 10**9)
+    single = report_json(capsys, path)
+    monkeypatch.setattr("claude_logging._report._run.CHUNK_BYTES", 1000)
+    parallel = report_json(capsys, path)
+
+    assert parallel == single
+    assert parallel["lines"]["events"] == len(EVENTS) * 20

@@ -113,13 +113,13 @@ def _extra_columns(options: Options) -> list[str]:
     return [name for name in dict.fromkeys(names) if name not in CORE_COLUMNS]
 
 
-def load(con: Any, ndjson: Path, options: Options) -> None:
-    """Create the `events` table from the normalised file, typed, with the filters applied."""
+def load(con: Any, files: list[Path], options: Options) -> None:
+    """Create the `events` table from the normalised files, typed, with the filters applied."""
     columns = dict.fromkeys((*CORE_COLUMNS, *_extra_columns(options)), "VARCHAR")
     con.execute(
         "CREATE TABLE raw AS SELECT * FROM read_json(?, format='newline_delimited', columns=?, "
         "maximum_object_size=16777216)",
-        [str(ndjson), columns],
+        [[str(path) for path in files], columns],
     )
     numeric = {
         "input_tokens": "BIGINT",

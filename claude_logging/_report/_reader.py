@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import io
     from collections.abc import Callable, Iterator, Sequence
 
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
 _encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
@@ -35,6 +35,13 @@ class LineCounts:
     other: int = 0
     malformed: int = 0
     blank: int = 0
+
+    def add(self, other: LineCounts) -> None:
+        """Add another reader's counts to these."""
+        self.events += other.events
+        self.other += other.other
+        self.malformed += other.malformed
+        self.blank += other.blank
 
     @property
     def lines(self) -> int:
@@ -59,7 +66,7 @@ def _open(path: str) -> tuple[IO[bytes], IO[bytes]]:
         if path == "-"
         else Path(path).open("rb")  # noqa: SIM115 - closed by the caller, after the last line
     )
-    if raw.peek(2)[:2] == _GZIP_MAGIC:
+    if raw.peek(2)[:2] == GZIP_MAGIC:
         return gzip.open(raw), raw  # type: ignore[return-value]
     return raw, raw
 
@@ -87,10 +94,41 @@ def normalise(
     paths: Sequence[str], out: IO[bytes], progress: Callable[[int], None] | None = None
 ) -> LineCounts:
     """Write the flat form of every event line in `paths` (or stdin) to `out`; count the rest."""
+    return _normalise_lines(_lines(paths, progress), out)
+
+
+def chunks(path: str, size: int) -> list[tuple[int, int]]:
+    """Byte ranges of about `size` bytes covering a plain file; each line belongs to one range."""
+    total = Path(path).stat().st_size
+    return [(start, min(start + size, total)) for start in range(0, total, size)] or [(0, 0)]
+
+
+def _range_lines(path: str, start: int, end: int) -> Iterator[bytes]:
+    """The lines that start inside [start, end) of the file."""
+    with Path(path).open("rb") as source:
+        if start > 0:
+            source.seek(start - 1)
+            source.readline()  # the end of a line that started in the previous range
+        position = source.tell()
+        while position < end:
+            line = source.readline()
+            if not line:
+                return
+            position += len(line)
+            yield line
+
+
+def normalise_chunk(path: str, start: int, end: int, out_path: str) -> LineCounts:
+    """`normalise` for the lines starting in one byte range of a plain file (a worker's share)."""
+    with Path(out_path).open("wb") as out:
+        return _normalise_lines(_range_lines(path, start, end), out)
+
+
+def _normalise_lines(lines: Iterator[bytes], out: IO[bytes]) -> LineCounts:
     counts = LineCounts()
     loads = json.loads
     write = out.write
-    for line in _lines(paths, progress):
+    for line in lines:
         stripped = line.strip()
         if not stripped:
             counts.blank += 1

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claude_logging._report._engine import Options, Report, empty_report, load, summarise
-from claude_logging._report._reader import normalise
+from claude_logging._report._reader import GZIP_MAGIC, LineCounts, chunks, normalise, normalise_chunk
+
+CHUNK_BYTES = 32 * 1024 * 1024
+"""A worker's share of a big file: small enough to balance the workers and show progress."""
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -35,10 +41,59 @@ def build(paths: Sequence[str], options: Options, progress: Callable[[int], None
     """The report of the event lines in `paths` (`-` or none: stdin; `.gz` files too)."""
     con = connect()
     with tempfile.TemporaryDirectory(prefix="claude-logging-report-") as scratch:
-        events_file = Path(scratch) / "events.ndjson"
-        with events_file.open("wb") as out:
-            counts = normalise(paths, out, progress)
+        counts, files = _normalise_all(list(paths) or ["-"], Path(scratch), progress)
         if counts.events == 0:
             return empty_report(counts)
-        load(con, events_file, options)
+        load(con, files, options)
         return summarise(con, counts, options)
+
+
+def _is_plain_file(path: str) -> bool:
+    if path == "-":
+        return False
+    with Path(path).open("rb") as source:
+        return source.read(2) != GZIP_MAGIC
+
+
+def _normalise_all(
+    paths: list[str], scratch: Path, progress: Callable[[int], None] | None
+) -> tuple[LineCounts, list[Path]]:
+    """Normalise every input; big plain files are split by byte range across worker processes.
+
+    Parsing is the slow part (Python's JSON decoder); the workers are forked, so they start
+    without importing anything again, and each writes its own file for DuckDB to read.
+    """
+    counts = LineCounts()
+    files: list[Path] = []
+    streamed = [path for path in paths if not _is_plain_file(path)]
+    plain = [path for path in paths if path not in streamed]
+    jobs = [(path, *span) for path in plain for span in chunks(path, CHUNK_BYTES)]
+    workers = _workers()
+    if workers > 1 and len(jobs) > 1:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [
+                pool.submit(normalise_chunk, path, start, end, str(scratch / f"part-{index}.ndjson"))
+                for index, (path, start, end) in enumerate(jobs)
+            ]
+            done = 0
+            for future, (_path, start, end) in zip(futures, jobs, strict=True):
+                counts.add(future.result())
+                done += end - start
+                if progress is not None:
+                    progress(done)
+        files += [scratch / f"part-{index}.ndjson" for index in range(len(jobs))]
+    else:
+        streamed = plain + streamed
+    if streamed:
+        target = scratch / "streamed.ndjson"
+        with target.open("wb") as out:
+            counts.add(normalise(streamed, out, progress))
+        files.append(target)
+    return counts, files
+
+
+def _workers() -> int:
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
