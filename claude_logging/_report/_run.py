@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,22 +29,23 @@ class ReportUnavailableError(RuntimeError):
     """The optional engine (DuckDB) is not installed."""
 
 
-def connect() -> Any:
-    """An in-memory DuckDB connection; raises `ReportUnavailableError` naming the extra."""
+def engine() -> Any:
+    """The `duckdb` module; raises `ReportUnavailableError` naming the extra when it is missing."""
     try:
         import duckdb  # noqa: PLC0415 - optional dependency, the `report` extra
     except ImportError as exc:
         raise ReportUnavailableError(MISSING_DUCKDB) from exc
-    return duckdb.connect(":memory:")
+    return duckdb
 
 
 def build(paths: Sequence[str], options: Options, progress: Callable[[int], None] | None = None) -> Report:
     """The report of the event lines in `paths` (`-` or none: stdin; `.gz` files too)."""
-    con = connect()
+    duckdb = engine()  # fail before reading anything when the extra is missing
     with tempfile.TemporaryDirectory(prefix="claude-logging-report-") as scratch:
         counts, files = _normalise_all(list(paths) or ["-"], Path(scratch), progress)
         if counts.events == 0:
             return empty_report(counts)
+        con = duckdb.connect(":memory:")  # after the workers: no engine threads when they fork
         load(con, files, options)
         return summarise(con, counts, options)
 
@@ -60,8 +62,7 @@ def _normalise_all(
 ) -> tuple[LineCounts, list[Path]]:
     """Normalise every input; big plain files are split by byte range across worker processes.
 
-    Parsing is the slow part (Python's JSON decoder); the workers are forked, so they start
-    without importing anything again, and each writes its own file for DuckDB to read.
+    Parsing is the slow part (Python's JSON decoder); each worker writes its own file for DuckDB.
     """
     counts = LineCounts()
     files: list[Path] = []
@@ -70,7 +71,11 @@ def _normalise_all(
     jobs = [(path, *span) for path in plain for span in chunks(path, CHUNK_BYTES)]
     workers = _workers()
     if workers > 1 and len(jobs) > 1:
-        context = multiprocessing.get_context("fork")
+        # fork starts a worker with nothing to import again, but only a single-threaded process
+        # may fork safely; anywhere else (an app, a test runner) the workers are spawned.
+        single = threading.active_count() == 1
+        method = "fork" if single and "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = [
                 pool.submit(normalise_chunk, path, start, end, str(scratch / f"part-{index}.ndjson"))
@@ -94,6 +99,4 @@ def _normalise_all(
 
 
 def _workers() -> int:
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
     return max(1, min(os.cpu_count() or 1, 8))
