@@ -116,6 +116,8 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
             truncated = [*(truncated or ()), "error_message"]
     if event.api_calls > 1:
         out["api_calls"] = event.api_calls
+    if event.cost_usd is not None and not event.cost_unknown:
+        out["cost_usd"] = round(event.cost_usd, 8)
     if event.counted_input_tokens is not None:
         out["counted_input_tokens"] = event.counted_input_tokens
     if event.function is not None:

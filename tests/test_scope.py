@@ -440,3 +440,16 @@ def test_sync_function_returning_a_coroutine_returns_it_untouched(events):
     assert make() is coroutine
     coroutine.close()
     assert [e["outcome"] for e in events] == ["success"]
+
+
+def test_a_scope_with_an_unpriced_call_writes_no_partial_cost(client, api, events):
+    """A scope whose calls include an unknown model writes no cost_usd rather than an understated sum."""
+    api.enqueue(message(model="claude-unknown-model"), message())
+
+    with claude_logging.log_call():
+        ask(client)
+        ask(client)
+    ask(client)
+
+    assert "cost_usd" not in events[0]
+    assert events[1]["cost_usd"] > 0

@@ -6,11 +6,14 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from claude_logging._cli import demo
+from claude_logging._cli import demo, report
 
 Command = Callable[[argparse.Namespace], int]
 
-_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [demo.add_parser]
+_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    demo.add_parser,
+    report.add_parser,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
