@@ -16,7 +16,7 @@ import time
 from contextvars import ContextVar
 from typing import Any, Final
 
-from claude_logging import _guard, _outputs
+from claude_logging import _guard, _outputs, _pricing
 from claude_logging._capture import outcome_of, record_exception
 from claude_logging._event import INCOMPLETE, SUCCESS, Event, Outcome
 
@@ -85,11 +85,22 @@ class Call:
 
     def _complete(self) -> None:
         _open.pop(id(self), None)
+        self._price()
         parent = self.parent
         if parent is not None and not parent.completed:
             parent.fold(self)
         else:
             _outputs.emit(self.event)
+
+    def _price(self) -> None:
+        """Cost of an API-level record (one call, not a scope: a scope sums its parts' costs)."""
+        event = self.event
+        if event.api_calls == 1 and type(self) is Call:
+            try:
+                _pricing.price(event)
+            except Exception as exc:
+                event.internal_error = True
+                _guard.internal_error("price", exc)
 
     def fold(self, child: Call) -> None:
         """Take a completed child's record into this one (see module docstring), then release it."""
@@ -121,6 +132,7 @@ class Call:
                 return
             self.completed = True
         _open.pop(id(self), None)
+        self._price()
         parent = self.parent
         if parent is not None and not parent.completed:
             with parent._lock:
@@ -139,6 +151,7 @@ _SUMMED: Final = (
     "counted_input_tokens",
     "web_search_requests",
     "retries",
+    "cost_usd",
 )
 _LAST_WINS: Final = (
     "response_model",
@@ -154,7 +167,14 @@ _LAST_WINS: Final = (
     "stream_completed",
 )
 _FIRST_WINS: Final = ("request_model", "max_tokens", "request_user_id", "first_token_mono_ns", "prompt")
-_FAILURE: Final = ("status_code", "error_type", "api_error_type", "error_message", "retry_after_s")
+_FAILURE: Final = (
+    "status_code",
+    "error_type",
+    "api_error_type",
+    "error_message",
+    "error_message_source",
+    "retry_after_s",
+)
 
 
 def merge(scope: Event, call: Event, *, late: bool) -> None:
@@ -177,6 +197,8 @@ def merge(scope: Event, call: Event, *, late: bool) -> None:
         if getattr(scope, name) is None:
             setattr(scope, name, getattr(call, name))
     scope.api_calls += call.api_calls
+    if call.cost_unknown or (call.cost_usd is None and (call.input_tokens or call.output_tokens)):
+        scope.cost_unknown = True
     scope.stream = scope.stream or call.stream
     scope.internal_error = scope.internal_error or call.internal_error
     if call.completion is not None:

@@ -9,7 +9,6 @@ take only an allow-list of attributes: never `request`, headers, `body` beyond `
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Mapping
 from typing import Any, Final
@@ -152,9 +151,15 @@ def _retry_after(milliseconds: object, seconds: object) -> float | None:
     return None
 
 
+def _is_cancellation(exc: BaseException) -> bool:
+    """`asyncio.CancelledError`, without importing asyncio: if it is not loaded, nothing was cancelled."""
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(exc, asyncio.CancelledError)
+
+
 def outcome_of(exc: BaseException) -> Outcome:
     """The outcome an exception stands for: cancelled, interrupted or error."""
-    if isinstance(exc, asyncio.CancelledError):
+    if _is_cancellation(exc):
         return CANCELLED
     if isinstance(exc, (KeyboardInterrupt, SystemExit)):
         return INTERRUPTED
@@ -166,10 +171,13 @@ def record_exception(event: Event, exc: BaseException) -> None:
     cls = type(exc)
     event.error_type = public_name(cls)
     if not cls.__module__.startswith("anthropic"):
-        if event.error_message is None and not isinstance(
-            exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)
+        if (
+            event.error_message is None
+            and not isinstance(exc, (KeyboardInterrupt, SystemExit))
+            and not _is_cancellation(exc)
         ):
             event.error_message = _exception_text(exc)
+            event.error_message_source = "app"
         return
     status = get(exc, "status_code")
     response = get(exc, "response")
@@ -182,8 +190,14 @@ def record_exception(event: Event, exc: BaseException) -> None:
     request_id = text(get(exc, "request_id"))
     if request_id is not None:
         event.request_id = request_id
-    message = text(get(exc, "api_message")) or _api_message(get(exc, "body")) or text(get(exc, "message"))
-    event.error_message = message if message is not None else _exception_text(exc)
+    if type(status) is int and response is not None:
+        # The API's own `error.message`; never the raw body of a non-JSON answer (a proxy's page).
+        message = text(get(exc, "api_message")) or _api_message(get(exc, "body"))
+    else:
+        message = _exception_text(exc)  # the SDK's own wording ("Connection error.", ...)
+    if message is not None:
+        event.error_message = message
+        event.error_message_source = "api"
 
 
 def _api_message(body: object) -> str | None:
@@ -257,7 +271,8 @@ def request_prompt(body: object) -> str | None:
         return None
     import json  # noqa: PLC0415 - only when content capture is on
 
-    prompt = {key: body[key] for key in ("system", "messages") if key in body}
+    # Unset parameters arrive as the SDK's `Omit`/`NotGiven` markers: keep only real values.
+    prompt = {key: body[key] for key in ("system", "messages") if isinstance(body.get(key), (str, list))}
     try:
         return json.dumps(prompt, ensure_ascii=False, default=str)[:1_000_000]
     except Exception:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Final
 
 OUTPUTS: Final = ("stdout", "logging", "structlog")
+ERROR_MESSAGE_CHOICES: Final = ("api", "all", "none")
 HARD_MAX_LINE_BYTES: Final = 16_000
 """Docker splits log lines at 16 KiB; a line must stay under that whatever the settings."""
 
@@ -35,7 +36,8 @@ class Settings:
     env: str | None = None
     version: str | None = None
     capture_content: bool = False
-    capture_error_message: bool = True
+    capture_error_message: str = "api"
+    """`api`: error text authored by the Anthropic API or SDK; `all`: any exception's; `none`."""
     redact: Redactor | None = None
     strict: bool = False
     blocking: bool = False
@@ -135,7 +137,8 @@ def _validate(s: Settings) -> None:
         value = getattr(s, name)
         if value is not None and not isinstance(value, str):
             raise TypeError(f"{name} must be a str or None, not {type(value).__name__}: {value!r}")
-    for name in ("capture_content", "capture_error_message", "strict", "blocking"):
+    _check_choice("capture_error_message", s.capture_error_message, ERROR_MESSAGE_CHOICES)
+    for name in ("capture_content", "strict", "blocking"):
         value = getattr(s, name)
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be True or False, not {value!r}")

@@ -54,11 +54,17 @@ class Event:
     service_tier: str | None = None
     speed: str | None = None
     web_search_requests: int | None = None
+    cost_usd: float | None = None
+    """USD from the price table (`_pricing.py`); a scope's is the sum of its API calls'."""
+    cost_unknown: bool = False
+    """A part with token usage could not be priced, so a sum would understate: no cost is written."""
 
     status_code: int | None = None
     error_type: str | None = None
     api_error_type: str | None = None
     error_message: str | None = None
+    error_message_source: str | None = None
+    """`api` for text authored by the Anthropic API or SDK, `app` for any other exception's message."""
     retry_after_s: float | None = None
 
     tenant_id: str | None = None

@@ -10,14 +10,18 @@ also stall, cut a stream, send a mid-stream `error` event or drop the connection
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import math
 import secrets
 import socket
 import string
+import struct
 import threading
 import time
+import urllib.parse
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -322,7 +326,7 @@ class FakeAnthropicAPI:
 
     # -- replies -----------------------------------------------------------------------------------
 
-    def answer(self, method: str, path: str, headers: Mapping[str, str], content: bytes) -> _Answer:  # noqa: PLR0911 - one return per kind of reply
+    def answer(self, method: str, path: str, headers: Mapping[str, str], content: bytes) -> _Answer:  # noqa: PLR0911, C901 - one branch per kind of reply
         """The answer to one request: the next scripted reply, or the default."""
         try:
             body = json.loads(content) if content else None
@@ -337,8 +341,9 @@ class FakeAnthropicAPI:
         request_id = _id("req_")
         received.request_id = request_id
         base = {"request-id": request_id, **_ratelimit_headers()}
+        route, path_model = _route(path)
         if reply is None:
-            reply = message() if path.startswith("/v1/messages") else error(404, message=f"Not found: {path}")
+            reply = message() if route is not None else error(404, message=f"Not found: {path}")
         if reply.kind == "disconnect":
             return _Answer(0, {}, [], disconnect=True)
         if reply.kind == "stall":
@@ -347,14 +352,27 @@ class FakeAnthropicAPI:
             return _Answer(reply.status, {**base, **reply.headers}, [reply.body or b""])
         if reply.kind == "error":
             return self._error_answer(reply, request_id, base)
-        if path.rstrip("/").endswith("/count_tokens"):
+        if route == "count_tokens":
             tokens = _input_tokens(body, reply)
             return _json_answer(200, {**base, **reply.headers}, {"input_tokens": tokens}, reply)
+        if path_model is not None and isinstance(body, dict):
+            body = {**body, "model": path_model}
         payload = self._message_payload(reply, body)
-        wants_stream = isinstance(body, Mapping) and body.get("stream") is True
+        if route == "bedrock_stream":
+            return self._bedrock_stream_answer(reply, payload, {**base, **reply.headers})
+        wants_stream = route == "vertex_stream" or (isinstance(body, Mapping) and body.get("stream") is True)
         if reply.kind == "stream" or wants_stream:
             return self._stream_answer(reply, payload, {**base, **reply.headers})
         return _json_answer(200, {**base, **reply.headers}, payload, reply)
+
+    def _bedrock_stream_answer(
+        self, reply: Reply, payload: dict[str, Any], headers: dict[str, str]
+    ) -> _Answer:
+        """Bedrock's `invoke-with-response-stream`: each event in an AWS event-stream frame."""
+        events = reply.events if reply.events is not None else sse_events(payload, no_stop=reply.no_stop)
+        frames = [_event_stream_frame(json.dumps(event).encode()) for event in events]
+        headers = {**headers, "content-type": "application/vnd.amazon.eventstream"}
+        return _Answer(200, headers, frames, reply.chunk_delay_s, reply.delay_s)
 
     def _error_answer(self, reply: Reply, request_id: str, base: dict[str, str]) -> _Answer:
         headers = {**base, **reply.headers}
@@ -463,6 +481,41 @@ def sse_events(payload: Mapping[str, Any], *, no_stop: bool = False) -> list[dic
     if not no_stop:
         events.append({"type": "message_stop"})
     return events
+
+
+def _route(path: str) -> tuple[str | None, str | None]:
+    """What a request path asks for, and the model when the path names it (Bedrock, Vertex)."""
+    path = path.rstrip("/")
+    if path.endswith("/v1/messages/count_tokens"):
+        return "count_tokens", None
+    if path.endswith("/v1/messages"):
+        return "messages", None
+    if path.startswith("/model/") and path.endswith(("/invoke", "/invoke-with-response-stream")):
+        model = urllib.parse.unquote(path[len("/model/") :].rsplit("/", 1)[0])
+        return ("bedrock_stream" if path.endswith("-stream") else "messages"), model
+    if "/publishers/anthropic/models/" in path and ":" in path.rsplit("/", 1)[-1]:
+        model, _, method = path.rsplit("/", 1)[-1].partition(":")
+        if method in ("rawPredict", "streamRawPredict"):
+            return ("vertex_stream" if method == "streamRawPredict" else "messages"), model
+    return None, None
+
+
+def _event_stream_frame(event_json: bytes) -> bytes:
+    """One AWS event-stream message carrying a Bedrock `chunk` (the binary framing botocore reads)."""
+    headers = b"".join(
+        bytes([len(name)]) + name + b"\x07" + struct.pack(">H", len(value)) + value
+        for name, value in (
+            (b":event-type", b"chunk"),
+            (b":content-type", b"application/json"),
+            (b":message-type", b"event"),
+        )
+    )
+    payload = json.dumps({"bytes": base64.b64encode(event_json).decode()}).encode()
+    total = 12 + len(headers) + len(payload) + 4
+    prelude = struct.pack(">II", total, len(headers))
+    prelude += struct.pack(">I", zlib.crc32(prelude))
+    message = prelude + headers + payload
+    return message + struct.pack(">I", zlib.crc32(message))
 
 
 def _sse(name: str, data: Mapping[str, Any]) -> bytes:

@@ -171,16 +171,12 @@ def _attempt_ended(call: Call, response: object) -> None:
         _guard.internal_error("middleware", exc)
 
 
-def _middleware_base() -> type:
-    try:
-        from anthropic import Middleware  # noqa: PLC0415 - the SDK is imported when a client exists
-    except ImportError:
-        return object
-    return Middleware
+class AttemptRecorder:
+    """SDK middleware: notes each HTTP attempt's retry number, status and headers on the call.
 
-
-class AttemptRecorder(_middleware_base()):  # type: ignore[misc]
-    """SDK middleware: notes each HTTP attempt's retry number, status and headers on the call."""
+    The SDK's `Middleware` base class is mixed in when a client is instrumented (`_recorder()`),
+    so importing this library never imports the SDK.
+    """
 
     def handle(self, request: Any, call_next: Callable[[Any], Any]) -> Any:
         """Sync clients: observe one attempt, change nothing."""
@@ -199,6 +195,21 @@ class AttemptRecorder(_middleware_base()):  # type: ignore[misc]
         return response
 
 
+_recorder_class: list[type[AttemptRecorder]] = []
+
+
+def _recorder() -> AttemptRecorder:
+    """An `AttemptRecorder` that is also the SDK's `Middleware` (when the SDK has that class)."""
+    if not _recorder_class:
+        try:
+            from anthropic import Middleware  # noqa: PLC0415 - the SDK is loaded once a client exists
+        except ImportError:
+            _recorder_class.append(AttemptRecorder)
+        else:
+            _recorder_class.append(type("AttemptRecorder", (AttemptRecorder, Middleware), {}))
+    return _recorder_class[0]()
+
+
 def _has_recorder(client: object) -> bool:
     return any(isinstance(entry, AttemptRecorder) for entry in getattr(client, "_middleware", ()))
 
@@ -210,7 +221,7 @@ def _add_middleware(client: Any) -> None:
         or not hasattr(client, "_build_middleware_chain")
     ):
         return
-    client._middleware = (*client._middleware, AttemptRecorder())
+    client._middleware = (*client._middleware, _recorder())
     client._middleware_chain = client._build_middleware_chain()
 
 

@@ -66,8 +66,18 @@ class LoggingOutput:
         """Hand the event to the stdlib logging machinery."""
         logger = self._logger
         level = _LEVELS.get(_schemas.level_of(record), logging.INFO)
-        if not logger.isEnabledFor(level):
+        if logger.disabled or not logger.isEnabledFor(level):
             _guard.count_drop("level_disabled")
+            return
+        if not logger.hasHandlers():
+            # stdlib would hand it to `lastResort`, which shows warnings only: say so once, count it.
+            _guard.count_drop("no_handler")
+            _guard.warn_once(
+                "no_handler",
+                "claude_logging: output='logging' but no handler is configured for the 'claude_logging' "
+                "logger or its ancestors; events are dropped (counted in claude_logging.stats()). "
+                "Add a handler, e.g. with claude_logging.JsonFormatter, or use output='stdout'.",
+            )
             return
         message = record.get("message") or record.get("event") or "claude.call"
         log_record = logger.makeRecord(LOGGER_NAME, level, "(claude_logging)", 0, str(message), (), None)

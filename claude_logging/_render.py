@@ -110,7 +110,7 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         out["ratelimit_input_tokens_remaining"] = event.ratelimit_input_tokens_remaining
     if event.ratelimit_output_tokens_remaining is not None:
         out["ratelimit_output_tokens_remaining"] = event.ratelimit_output_tokens_remaining
-    if event.error_message is not None and settings.capture_error_message:
+    if event.error_message is not None and _error_text_allowed(event, settings.capture_error_message):
         out["error_message"], cut = clean_text(
             mask_secrets(event.error_message[: settings.max_error_chars * 2]), settings.max_error_chars
         )
@@ -118,6 +118,8 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
             truncated = [*(truncated or ()), "error_message"]
     if event.api_calls > 1:
         out["api_calls"] = event.api_calls
+    if event.cost_usd is not None and not event.cost_unknown:
+        out["cost_usd"] = round(event.cost_usd, 8)
     if event.counted_input_tokens is not None:
         out["counted_input_tokens"] = event.counted_input_tokens
     if event.function is not None:
@@ -134,7 +136,13 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         out["internal_error"] = True
     if event.fields:
         for key, value in event.fields.items():
-            if key not in out:
+            if key in out:
+                continue
+            if type(value) is str:
+                out[key], cut = clean_text(value, cap)
+                if cut:
+                    truncated = [*(truncated or ()), key]
+            else:
                 out[key] = clean_value(value, cap)
     if truncated:
         out["truncated"] = truncated
@@ -144,6 +152,11 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         if event.span_id is not None:
             out["span_id"] = event.span_id
     return out
+
+
+def _error_text_allowed(event: Event, policy: str) -> bool:
+    """`api` (default) keeps the API's and the SDK's own wording; an app exception's text may hold data."""
+    return policy == "all" or (policy == "api" and event.error_message_source == "api")
 
 
 def _content(

@@ -15,7 +15,7 @@ import json
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from claude_logging import _config
+from claude_logging import _config, _guard, _pricing
 from claude_logging._calls import Call, current_scope, merge
 from claude_logging._capture import (
     completion_text,
@@ -141,6 +141,11 @@ def _fold_message(scope: Scope, message: object, headers: object = None) -> None
 
 
 def _fold(scope: Scope, part: Event) -> None:
+    try:
+        _pricing.price(part)  # each API-level part at its own model's prices
+    except Exception as exc:
+        part.internal_error = True
+        _guard.internal_error("price", exc)
     with scope._lock:
         merge(scope.event, part, late=scope.exited)
 

@@ -104,14 +104,25 @@ class Scope(Call):
         if result is not None:
             self.record(result)
         self.finish(SUCCESS)
-        self._results.clear()
+        self._hand_over_results()
 
     def _close_error(self, exc: BaseException) -> None:
         self._deactivate()
         self.finish(outcome_of(exc), exc)
+        self._hand_over_results()
+
+    def _hand_over_results(self) -> None:
+        """Drop our references to responses (a stream must stay collectable), telling the parent.
+
+        What this scope has seen is folded into the parent scope, which must not record it again.
+        """
+        parent = self.parent
+        if isinstance(parent, Scope) and not parent.completed:
+            parent._results.extend(self._results)
+        self._results.clear()
 
     def _complete(self) -> None:
-        self._results.clear()
+        self._hand_over_results()
         super()._complete()
 
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Final
 
-import httpx2
-
 from claude_logging import _guard
 from claude_logging._calls import now
 from claude_logging._capture import get, record_message, record_usage, text
@@ -27,7 +25,7 @@ from claude_logging._event import ABANDONED, ERROR, INCOMPLETE, SUCCESS
 from claude_logging._writer import WORKER
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    import httpx2
 
     from claude_logging._calls import Call
 
@@ -195,6 +193,7 @@ class StreamObserver:
                 error = get(data, "error")
                 self.call.event.api_error_type = text(get(error, "type"))
                 self.call.event.error_message = text(get(error, "message"))
+                self.call.event.error_message_source = "api"
                 self.call.event.outcome = ERROR
             else:
                 self._account(get(data, "type"), data)
@@ -247,100 +246,6 @@ def _forward(inner: object, method: str, *args: object) -> None:
         pass
 
 
-# -- body wrappers -------------------------------------------------------------------------------
-
-
-class _SyncBody(httpx2.SyncByteStream):
-    """A sync response body that reports to its `stream_observer` how reading it ended."""
-
-    def __init__(self, body: httpx2.SyncByteStream, observer: StreamObserver) -> None:
-        self._body = body
-        self.stream_observer = observer
-
-    @property
-    def elapsed(self) -> Any:
-        """The wrapped body's `elapsed`, which `httpx2.Response.elapsed` reads."""
-        return getattr(self._body, "elapsed", None)
-
-    def __iter__(self) -> Iterator[bytes]:
-        observer = self.stream_observer
-        try:
-            for chunk in self._body:
-                observer.body_chunk(chunk)
-                yield chunk
-        except GeneratorExit:
-            raise
-        except BaseException as exc:
-            observer.body_end("failed", exc)
-            raise
-        observer.body_end("read")
-
-    def close(self) -> None:
-        """Close the wrapped body; an early close abandons the stream."""
-        try:
-            self._body.close()
-        finally:
-            self.stream_observer.body_end("closed")
-
-    def __del__(self) -> None:
-        try:
-            self.stream_observer.body_gone()
-        except Exception:
-            pass
-
-
-class _AsyncBody(httpx2.AsyncByteStream):
-    """An async response body that reports to its `stream_observer` how reading it ended."""
-
-    def __init__(self, body: httpx2.AsyncByteStream, observer: StreamObserver) -> None:
-        self._async_body = body
-        self.stream_observer = observer
-
-    @property
-    def elapsed(self) -> Any:
-        """The wrapped body's `elapsed`, which `httpx2.Response.elapsed` reads."""
-        return getattr(self._async_body, "elapsed", None)
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        observer = self.stream_observer
-        chunks = self._async_body.__aiter__()
-        try:
-            async for chunk in chunks:
-                observer.body_chunk(chunk)
-                yield chunk
-        except GeneratorExit:
-            raise
-        except BaseException as exc:
-            observer.body_end("failed", exc)
-            raise
-        finally:
-            aclose = getattr(chunks, "aclose", None)
-            if aclose is not None:
-                await aclose()
-        observer.body_end("read")
-
-    async def aclose(self) -> None:
-        """Close the wrapped body; an early close abandons the stream."""
-        try:
-            await self._async_body.aclose()
-        finally:
-            self.stream_observer.body_end("closed")
-
-    def __del__(self) -> None:
-        try:
-            self.stream_observer.body_gone()
-        except Exception:
-            pass
-
-
-class _Body(_SyncBody, _AsyncBody):
-    """A body that is sync and async at once, as `httpx2.ByteStream` is."""
-
-    def __init__(self, body: Any, observer: StreamObserver) -> None:
-        _SyncBody.__init__(self, body, observer)
-        _AsyncBody.__init__(self, body, observer)
-
-
 def observer_of(response: object) -> StreamObserver | None:
     """Our observer on the body of `response`, if we already watch it."""
     body = getattr(response, "stream", None)
@@ -350,16 +255,11 @@ def observer_of(response: object) -> StreamObserver | None:
 
 def watch(call: Call, response: httpx2.Response, content_cap: int | None = None) -> StreamObserver:
     """Wrap the unread body of `response` so that reading it ends `call` exactly once."""
+    from claude_logging._bodies import wrap  # noqa: PLC0415 - httpx2 is imported on first use only
+
     if "text/event-stream" in response.headers.get("content-type", ""):
         call.event.stream = True
     body = response.stream
     observer = StreamObserver(call, getattr(body, "stream_observer", None), content_cap)
-    wrapper: httpx2.SyncByteStream | httpx2.AsyncByteStream
-    if not isinstance(body, httpx2.SyncByteStream):
-        wrapper = _AsyncBody(body, observer)
-    elif isinstance(body, httpx2.AsyncByteStream):
-        wrapper = _Body(body, observer)
-    else:
-        wrapper = _SyncBody(body, observer)
-    response.stream = wrapper
+    response.stream = wrap(body, observer)
     return observer

@@ -151,6 +151,12 @@ class Worker:
                 if drops:
                     batch[0] = _with_drop_count(batch[0], drops)
                 self._emit_batch(batch)
+            except Exception as exc:
+                # Whatever broke, these lines are gone: count them, and keep the worker alive.
+                _guard.count_drop("sink_error", len(batch))
+                with self._lock:
+                    self._unreported_drops += len(batch)
+                _guard.internal_error("writer.sink", exc, raise_in_strict=False)
             finally:
                 self._busy = False
 

@@ -90,7 +90,7 @@ def test_an_event_finished_outside_its_span_keeps_its_own_trace_ids(api):
         "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
         "span_id": "00f067aa0ba902b7",
     }
-    from claude_logging._otel import OtelOutput  # noqa: PLC0415 - the module under test
+    from claude_logging._otel import OtelOutput
 
     OtelOutput(claude_logging._config.current()).write(_schemas.render_as("otel", flat))
 

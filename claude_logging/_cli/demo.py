@@ -15,10 +15,17 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import claude_logging
+from claude_logging import _calls
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 from claude_logging._fake_api import FakeAnthropicAPI, ReceivedRequest, Reply, error, message, stall, stream
 
 MODELS = (("claude-sonnet-4-6", 0.55), ("claude-haiku-4-5", 0.30), ("claude-opus-4-6", 0.15))
@@ -65,6 +72,14 @@ def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser])
     parser.add_argument("--tenants", type=_positive, default=5, help="number of tenants (default 5)")
     parser.add_argument("--workers", type=_positive, default=4, help="concurrent client threads (default 4)")
     parser.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable run")
+    parser.add_argument(
+        "--span",
+        type=_duration,
+        default=None,
+        metavar="DURATION",
+        help="simulated history: stamp the calls as started over the last DURATION (30m, 6h, 1d, 7d) "
+        "instead of now; latencies, tokens and outcomes stay real (for the report's time views)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -80,6 +95,39 @@ def _fraction(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
     return value
+
+
+def _duration(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+    number = text[:-1]
+    if text[-1:] not in units or not number.replace(".", "", 1).isdigit() or float(number) <= 0:
+        raise argparse.ArgumentTypeError(f"expected a duration such as 30m, 6h, 1d, not {text!r}")
+    return float(number) * units[text[-1]]
+
+
+_planned_start: ContextVar[int | None] = ContextVar("demo_planned_start", default=None)
+
+
+@contextmanager
+def _simulated_history(span_s: float | None, calls: int, rng: random.Random) -> Iterator[list[int]]:
+    """Start times spread over the last `span_s` seconds, one per call, read by the event clock.
+
+    The library stamps an event with `_calls.wall()`; inside a call of the demo that clock returns
+    the call's planned start instead of now. Nothing else changes: latencies come from the
+    monotonic clock, so they stay real.
+    """
+    if not span_s:
+        yield []
+        return
+    now = time.time_ns()
+    step = span_s * 1e9 / max(calls, 1)
+    starts = [int(now - span_s * 1e9 + step * (index + rng.random())) for index in range(calls)]
+    real_wall = _calls.wall
+    _calls.wall = lambda: _planned_start.get() or real_wall()
+    try:
+        yield starts
+    finally:
+        _calls.wall = real_wall
 
 
 def _tour(rng: random.Random) -> list[Plan]:
@@ -158,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
 
     outcomes: Counter[str] = Counter()
     started = time.perf_counter()
-    with FakeAnthropicAPI(router=route) as api:
+    with FakeAnthropicAPI(router=route) as api, _simulated_history(args.span, len(plans), rng) as starts:
         import anthropic  # noqa: PLC0415 - imported after argument parsing, so `--help` is instant
 
         client = claude_logging.instrument(
@@ -171,8 +219,12 @@ def run(args: argparse.Namespace) -> int:
         def call(index: int) -> None:
             plan = plans[index]
             target = quick if plan.kind == "timeout" else client
-            with claude_logging.context(tenant_id=plan.tenant, user_id=plan.user):
-                outcomes[_call(target, plan, index)] += 1
+            token = _planned_start.set(starts[index] if starts else None)
+            try:
+                with claude_logging.context(tenant_id=plan.tenant, user_id=plan.user):
+                    outcomes[_call(target, plan, index)] += 1
+            finally:
+                _planned_start.reset(token)
 
         with ThreadPoolExecutor(max_workers=args.workers) as pool:
             list(pool.map(call, range(len(plans))))

@@ -1,0 +1,191 @@
+"""Log lines in, flat event lines out: every schema, mixed application logs, broken lines.
+
+Each line that parses as a JSON object goes through `_schemas.to_flat`, which detects its schema
+and returns it in flat names and units (or None: not one of our events). Event lines are written
+to one newline-delimited JSON file for DuckDB; a flat line is copied as it is. Lines that are not
+JSON objects are application logs and are skipped; lines that start like one but do not parse
+(truncated, split by Docker at 16 KiB) are counted as malformed. Nothing here raises on content.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from claude_logging._schemas import to_flat
+
+if TYPE_CHECKING:
+    import io
+    from collections.abc import Callable, Iterator, Sequence
+
+GZIP_MAGIC = b"\x1f\x8b"
+_encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+
+
+@dataclass(slots=True)
+class LineCounts:
+    """What the reader saw: events kept, other log lines skipped, malformed lines counted."""
+
+    events: int = 0
+    other: int = 0
+    malformed: int = 0
+    blank: int = 0
+
+    def add(self, other: LineCounts) -> None:
+        """Add another reader's counts to these."""
+        self.events += other.events
+        self.other += other.other
+        self.malformed += other.malformed
+        self.blank += other.blank
+
+    @property
+    def lines(self) -> int:
+        """Every line read."""
+        return self.events + self.other + self.malformed + self.blank
+
+
+def input_size(paths: Sequence[str]) -> int | None:
+    """Total bytes of the named files (compressed size for .gz); None when a path is stdin."""
+    total = 0
+    for path in paths:
+        if path == "-":
+            return None
+        total += Path(path).stat().st_size
+    return total
+
+
+def _open(path: str) -> tuple[IO[bytes], IO[bytes]]:
+    """(lines, raw): the line source, gunzipped when the bytes are gzip, and the raw file."""
+    raw: io.BufferedReader = (
+        sys.stdin.buffer  # type: ignore[assignment]
+        if path == "-"
+        else Path(path).open("rb")  # noqa: SIM115 - closed by the caller, after the last line
+    )
+    if raw.peek(2)[:2] == GZIP_MAGIC:
+        return gzip.open(raw), raw  # type: ignore[return-value]
+    return raw, raw
+
+
+def _lines(paths: Sequence[str], progress: Callable[[int], None] | None) -> Iterator[bytes]:
+    done_before = 0
+    for path in paths or ["-"]:
+        lines, raw = _open(path)
+        is_file = path != "-"
+        try:
+            for count, line in enumerate(lines):
+                yield line
+                if progress is not None and is_file and count & 0xFFFF == 0:
+                    progress(done_before + raw.tell())
+        finally:
+            if is_file:
+                done_before += raw.tell()
+                lines.close()
+                raw.close()
+    if progress is not None:
+        progress(done_before)
+
+
+def normalise(
+    paths: Sequence[str], out: IO[bytes], progress: Callable[[int], None] | None = None
+) -> LineCounts:
+    """Write the flat form of every event line in `paths` (or stdin) to `out`; count the rest."""
+    return _normalise_lines(_lines(paths, progress), out)
+
+
+def chunks(path: str, size: int) -> list[tuple[int, int]]:
+    """Byte ranges of about `size` bytes covering a plain file; each line belongs to one range."""
+    total = Path(path).stat().st_size
+    return [(start, min(start + size, total)) for start in range(0, total, size)] or [(0, 0)]
+
+
+def _range_lines(path: str, start: int, end: int) -> Iterator[bytes]:
+    """The lines that start inside [start, end) of the file."""
+    with Path(path).open("rb") as source:
+        if start > 0:
+            source.seek(start - 1)
+            source.readline()  # the end of a line that started in the previous range
+        position = source.tell()
+        while position < end:
+            line = source.readline()
+            if not line:
+                return
+            position += len(line)
+            yield line
+
+
+def normalise_chunk(path: str, start: int, end: int, out_path: str) -> LineCounts:
+    """`normalise` for the lines starting in one byte range of a plain file (a worker's share)."""
+    with Path(out_path).open("wb") as out:
+        return _normalise_lines(_range_lines(path, start, end), out)
+
+
+def _normalise_lines(lines: Iterator[bytes], out: IO[bytes]) -> LineCounts:
+    counts = LineCounts()
+    loads = json.loads
+    write = out.write
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            counts.blank += 1
+            continue
+        if stripped[:1] != b"{":
+            counts.other += 1
+            continue
+        try:
+            record = loads(stripped)
+            flat = to_flat(record) if type(record) is dict else None
+        except Exception:
+            counts.malformed += 1
+            continue
+        if flat is None:
+            counts.other += 1
+            continue
+        counts.events += 1
+        if flat is record:
+            write(stripped)
+            write(b"\n")
+        else:
+            write(_encode(flat).encode("ascii"))
+            write(b"\n")
+    return counts
+
+
+class ProgressBar:
+    """A one-line bar on stderr for inputs that take more than a moment; silent when not a tty."""
+
+    def __init__(self, total: int | None, stream: IO[str] | None = None, delay_s: float = 0.5) -> None:
+        """Show progress towards `total` bytes once `delay_s` has passed (and stderr is a tty)."""
+        self._stream = stream if stream is not None else sys.stderr
+        self._total = total
+        self._started = time.monotonic()
+        self._delay_s = delay_s
+        self._enabled = total is not None and total > 0 and self._stream.isatty()
+        self._shown = False
+
+    def __call__(self, done: int) -> None:
+        """Report `done` bytes read."""
+        if not self._enabled or self._total is None:
+            return
+        elapsed = time.monotonic() - self._started
+        if elapsed < self._delay_s:
+            return
+        share = min(done / self._total, 1.0)
+        width = 30
+        filled = int(share * width)
+        rate = done / elapsed / 1e6 if elapsed > 0 else 0.0
+        self._stream.write(
+            f"\rreading [{'#' * filled}{'.' * (width - filled)}] {share:6.1%} {rate:6.1f} MB/s"
+        )
+        self._stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        """Clear the bar's line if it was shown."""
+        if self._shown:
+            self._stream.write("\r" + " " * 70 + "\r")
+            self._stream.flush()

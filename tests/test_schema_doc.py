@@ -1,0 +1,115 @@
+"""docs/schema.md is the contract: its field table is this test's oracle."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import pytest
+from conftest import ask
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+import claude_logging
+from claude_logging import _fields
+from claude_logging.testing import error, message, stream
+
+SCHEMA_DOC = Path(__file__).parent.parent / "docs" / "schema.md"
+TYPES = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+}
+
+
+def documented_fields() -> list[tuple[str, str, str]]:
+    """(field, group, type) rows of the field table, in order."""
+    rows = re.findall(
+        r"^\| `([a-z_0-9]+)` \| (always|known) \| (\w+) \|", SCHEMA_DOC.read_text(), re.MULTILINE
+    )
+    assert len(rows) > 30
+    return rows
+
+
+FIELDS = documented_fields()
+ORDER = {name: index for index, (name, _, _) in enumerate(FIELDS)}
+ALWAYS = [name for name, group, _ in FIELDS if group == "always"]
+
+
+def check_against_table(event: dict[str, Any]) -> None:
+    """Always-fields first and in order; known fields in table order; types as documented."""
+    keys = list(event)
+    assert keys[: len(ALWAYS)] == ALWAYS
+    known = [key for key in keys if key in ORDER]
+    assert known == sorted(known, key=ORDER.__getitem__)
+    extras = [index for index, key in enumerate(keys) if key not in ORDER]
+    tail = [index for index, key in enumerate(keys) if key in ("trace_id", "span_id", "dropped_events")]
+    assert not extras or not tail or max(extras) < min(tail)
+    for name, group, kind in FIELDS:
+        if name not in event:
+            continue
+        value = event[name]
+        if value is None:
+            assert group == "always", f"{name} is null but documented as present only when known"
+            continue
+        assert isinstance(value, TYPES[kind]), f"{name}={value!r} is not {kind}"
+        assert kind != "integer" or not isinstance(value, bool)
+
+
+def scenario_events(api: Any) -> list[dict[str, Any]]:
+    """Events from calls that together exercise every documented field."""
+    client = claude_logging.instrument(api.client(max_retries=1))
+    claude_logging.configure(service="svc", env="test", version="1.0", capture_content=True)
+    span = NonRecordingSpan(SpanContext(0x1234, 0x5678, is_remote=False, trace_flags=TraceFlags(1)))
+    with claude_logging.testing.capture_events() as events:
+        api.enqueue(error(429, retry_after=0.001), stream("a b c", output_tokens=9))
+        with trace.use_span(span), claude_logging.context(tenant_id="t" * 300, user_id="u", extra_field=1):
+            list(ask(client, stream=True))
+        api.enqueue(error(400, message="bad"))
+        with pytest.raises(anthropic.BadRequestError):
+            ask(client)
+        client.messages.count_tokens(model="claude-sonnet-4-6", messages=[])
+        api.enqueue(message(), message())
+
+        @claude_logging.log_call(model="m")
+        def two_calls() -> None:
+            ask(client)
+            ask(client)
+
+        two_calls()
+    return events
+
+
+def test_every_event_matches_the_documented_table(api):
+    """Names, order, presence and types of every field of every scenario event."""
+    for event in scenario_events(api):
+        check_against_table(event)
+
+
+def test_every_documented_field_is_emitted_by_some_call(api):
+    """No phantom fields: each row of the table appears in a real event.
+
+    `internal_error` and `dropped_events` need injected faults; the reliability tests emit them.
+    """
+    emitted = {key for event in scenario_events(api) for key in event}
+    missing = {name for name, _, _ in FIELDS} - emitted - {"internal_error", "dropped_events"}
+    assert missing == set()
+
+
+def test_the_table_lists_exactly_the_fields_the_library_reserves():
+    """The documented fields are the ones extra fields may not take (the code's own list)."""
+    assert {name for name, _, _ in FIELDS} == set(_fields.CORE_FIELDS)
+
+
+def test_the_outcome_table_matches_the_code():
+    """Every documented outcome is one the code knows, with the documented level."""
+    from claude_logging._event import OUTCOMES
+    from claude_logging._render import LEVELS
+
+    rows = re.findall(r"^\| `(\w+)` \| [^|]+ \| `(\w+)` \|", SCHEMA_DOC.read_text(), re.MULTILINE)
+    assert [outcome for outcome, _ in rows] == list(OUTCOMES)
+    assert dict(rows) == {o: LEVELS.get(o, "error") for o in OUTCOMES}
