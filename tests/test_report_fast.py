@@ -294,6 +294,18 @@ def test_stdin_plain_or_gzip_gives_the_file_s_report(tmp_path):
         assert json.loads(result.stdout) == json.loads(json.dumps(exact))
 
 
+def test_duckdb_draws_no_progress_bar_on_stdout(capfd):
+    """A default DuckDB connection draws its bar on stdout during a long query; ours has it off."""
+    default = duckdb.connect()
+    default.execute("SET progress_bar_time = 0")  # draw at once (this also turns the bar on)
+    default.execute("SELECT count(*) FROM range(30000000) t(i) WHERE hash(i) % 7 = 1").fetchall()
+    default.close()
+    assert "100%" in capfd.readouterr().out
+
+    with _run.connect(duckdb) as con:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+
+
 # -- the check itself, on random lines --------------------------------------------------------------
 
 FIELD = st.sampled_from(["model", "event", "\\u0065vent", "x", "latency_ms", "tags"])

@@ -59,6 +59,13 @@ def engine() -> Any:
     return duckdb
 
 
+def connect(duckdb: Any) -> Any:
+    """An in-memory DuckDB database that draws no progress bar (DuckDB draws it on stdout)."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def build(
     paths: Sequence[str],
     options: Options,
@@ -76,7 +83,7 @@ def build(
         counts, files = _read_all(inputs, Path(scratch), duckdb if fast else None, progress or _silent)
         if counts.events == 0:
             return empty_report(counts)
-        with duckdb.connect(":memory:") as con:  # after the workers: no engine threads when they fork
+        with connect(duckdb) as con:  # after the workers: no engine threads when they fork
             load(con, files, options)
             return summarise(con, counts, options)
 
@@ -186,7 +193,7 @@ def _read_directly(paths: list[Path], scratch: Path, duckdb: Any) -> dict[int, t
     if not links:
         return {}
     try:
-        with duckdb.connect(":memory:") as con:  # closed before any worker forks
+        with connect(duckdb) as con:  # closed before any worker forks
             read = read_events(con, list(links.values()))
     except duckdb.Error:
         return {}
@@ -205,7 +212,7 @@ def _unconfirmed(shares: list[_Share], duckdb: Any) -> list[_Share]:
     if not checked:
         return []
     try:
-        with duckdb.connect(":memory:") as con:  # closed before any worker forks
+        with connect(duckdb) as con:  # closed before any worker forks
             read = read_events(con, [share.out for share in checked])
     except duckdb.Error:
         return checked
