@@ -11,21 +11,28 @@ With `--exact`, the same file is also reported with every line parsed in Python 
 when DuckDB may not read the lines itself), and the two JSON reports are compared: counts equal,
 floats equal to 1e-12 (DuckDB sums floats in parallel, in no fixed order).
 
+`--variants` also times the same events from stdin, gzip-compressed, and with application log
+lines between them (30% text, 10% JSON; the events/s column counts the events only).
+
     python benchmarks/report_bench.py                            # 1e5 and 1e6 events
     python benchmarks/report_bench.py --events 1750000 --exact   # about 1 GB
+    python benchmarks/report_bench.py --events 1000000 --variants
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import math
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from claude_logging import _config, _pricing, _render, _schemas
@@ -92,18 +99,46 @@ EXACT = (
     "from claude_logging._report._engine import Options; from claude_logging._report._text import RENDERERS; "
     "sys.stdout.write(RENDERERS['json'](build(sys.argv[1:], Options(), fast=False)))"
 )
+APP_LINES = (
+    b"2026-11-24 12:00:00,123 INFO worker.tasks: processed job %d in 12 ms\n",
+    b'{"level":"info","logger":"app","msg":"GET /health 200","request":%d}\n',
+)
 
 
-def run_report(path: Path, *, exact: bool) -> tuple[float, float, str]:
+def mixed(path: Path) -> Path:
+    """The events with application log lines between them: 30% text lines, 10% JSON lines."""
+    target = path.with_name(path.stem + "-mixed.log")
+    if not target.exists():
+        rng = random.Random(3)
+        with path.open("rb") as events, target.open("wb") as out:
+            for index, line in enumerate(events):
+                out.write(line)
+                draw = rng.random()
+                if draw < 0.4:
+                    out.write(APP_LINES[draw < 0.1] % index)
+    return target
+
+
+def packed(path: Path) -> Path:
+    """The file gzip-compressed (level 1, as log rotation often does)."""
+    target = path.with_name(path.name + ".gz")
+    if not target.exists():
+        with path.open("rb") as source, gzip.open(target, "wb", compresslevel=1) as out:
+            shutil.copyfileobj(source, out, 1024 * 1024)
+    return target
+
+
+def run_report(path: Path, way: str) -> tuple[float, float, str]:
     """(wall s, CPU s, JSON report) of one `report` run in a subprocess, workers included."""
-    command = (
-        [sys.executable, "-c", EXACT, str(path)]
-        if exact
-        else [sys.executable, "-m", "claude_logging", "report", str(path), "--format", "json"]
-    )
+    report = [sys.executable, "-m", "claude_logging", "report", "--format", "json"]
+    command = {
+        "exact (Python)": [sys.executable, "-c", EXACT, str(path)],
+        "stdin": [*report, "-"],
+    }.get(way, [*report, str(path)])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    with path.open("rb") if way == "stdin" else nullcontext(None) as stdin:
+        result = subprocess.run(command, check=True, stdin=stdin, capture_output=True, text=True)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
@@ -126,13 +161,12 @@ def span(values: list[float]) -> str:
     return f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f} to {high:.2f}"
 
 
-def measure(path: Path, count: int, repeat: int, *, exact: bool) -> tuple[str, object]:
+def measure(path: Path, count: int, repeat: int, way: str) -> tuple[str, object]:
     """The table row of `repeat` runs, and the last run's report."""
-    runs = [run_report(path, exact=exact) for _ in range(repeat)]
+    runs = [run_report(path, way) for _ in range(repeat)]
     walls = [wall for wall, _, _ in runs]
     cpus = [cpu for _, cpu, _ in runs]
     size_mb = path.stat().st_size / 1e6
-    way = "exact (Python)" if exact else "report"
     row = (
         f"| {count:,} | {size_mb:,.0f} MB | {way} | {span(walls)} | {span(cpus)} | "
         f"{count / min(walls):,.0f} | {size_mb / min(walls):,.0f} | {os.getloadavg()[0]:.1f} |"
@@ -147,6 +181,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, action="append", help="event counts (default: 1e5 and 1e6)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--exact", action="store_true", help="also time the exact way and compare")
+    parser.add_argument(
+        "--variants", action="store_true", help="also time the file as stdin, gzip and mixed with app logs"
+    )
     parser.add_argument("--dir", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -157,12 +194,15 @@ def main() -> None:
         path = args.dir / f"events-{count}.ndjson"
         if not path.exists():
             generate(path, count)
-        row, fast = measure(path, count, args.repeat, exact=False)
+        row, fast = measure(path, count, args.repeat, "report")
         print(row, flush=True)
         if args.exact:
-            row, slow = measure(path, count, args.repeat, exact=True)
+            row, slow = measure(path, count, args.repeat, "exact (Python)")
             print(row, flush=True)
             print(f"same figures both ways: {same_figures(fast, slow)}", flush=True)
+        if args.variants:
+            for way, variant in (("stdin", path), ("gzip", packed(path)), ("mixed", mixed(path))):
+                print(measure(variant, count, args.repeat, way)[0], flush=True)
 
 
 if __name__ == "__main__":
