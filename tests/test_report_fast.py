@@ -25,6 +25,7 @@ from claude_logging._report._engine import Options
 from claude_logging._report._reader import LineCounts, normalise
 from claude_logging._report._run import build
 from claude_logging._report._verify import blank_count, line_count, read_events
+from claude_logging._schemas import to_flat
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -369,6 +370,25 @@ def test_a_line_duckdb_takes_for_an_event_is_one_for_python(tmp_path_factory, li
     for text, path in zip(lines, files, strict=True):
         if read[path] == (1, 1):
             assert python_says(text).events == 1, text
+
+
+OTHER_SCHEMAS_KEYS = ["ddsource", "service", "status", "ecs.version", "event.action", "log.level"]
+OTHER_SCHEMAS_KEYS += ["SeverityText", "Body", "Attributes", "Resource", "gen_ai.system", "message"]
+
+
+@settings(max_examples=200)
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(OTHER_SCHEMAS_KEYS) | st.text(max_size=8),
+        st.none() | st.integers() | st.text(max_size=8) | st.dictionaries(st.text(max_size=4), st.integers()),
+        max_size=6,
+    )
+)
+def test_a_record_whose_event_is_claude_call_is_flat_whatever_else_it_holds(fields):
+    """The check takes `"event": "claude.call"` for flat: to_flat must return such a record as it is."""
+    record = {**fields, "event": "claude.call"}
+
+    assert to_flat(record) is record
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

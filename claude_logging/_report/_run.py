@@ -200,8 +200,11 @@ def _read_directly(paths: list[Path], scratch: Path, duckdb: Any) -> dict[int, t
     direct: dict[int, tuple[LineCounts, Path]] = {}
     for index, link in links.items():
         rows, events = read[link]
+        if events != rows:
+            continue
+        # DuckDB skips blank lines: the others must be exactly the lines DuckDB read (blank: rare)
         lines = line_count(link)
-        if events == rows and (rows == lines or rows == lines - blank_count(link)):  # blank: rare, so late
+        if rows == lines or rows == lines - blank_count(link):
             direct[index] = (LineCounts(events=rows, blank=lines - rows), link)
     return direct
 

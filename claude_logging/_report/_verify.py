@@ -1,19 +1,21 @@
 """When DuckDB may read event lines itself: a check that keeps its answer the Python reader's.
 
 The exact reader (`_reader`) parses every line with Python's `json` and `_schemas.to_flat`, about
-1 s per 100k lines per core. DuckDB's own JSON reader (yyjson, on every core) parses a file many
-times faster, and it reads a flat event line to the same values, since the exact reader hands
-DuckDB that line's text unchanged. What differs is which lines count as events. DuckDB's parser is
-more lenient than Python's: it accepts trailing commas, `nan` and `inf` in any case, nesting
-deeper than Python's recursion limit and integers longer than Python's digit limit, and of
-duplicate keys it keeps the first value where Python keeps the last (`"event"` decides what a
-line is). `_LINE_IS_EVENT` accepts a line only if none of that can apply: conservatively, so a
-rare event line is refused (a false alarm costs a slower exact read, never a wrong figure).
+7 us a line. DuckDB's own JSON reader (yyjson, on every core) is several times faster, and it
+reads a flat event line to the same values either way: the exact reader hands DuckDB that line's
+text unchanged. What can differ is which lines are events. DuckDB's parser is more lenient than
+Python's: it accepts trailing commas, `nan` and `inf` in any case, nesting deeper than Python's
+recursion limit and integers longer than Python's digit limit, and of duplicate keys it keeps the
+first value where Python keeps the last (and `"event"` decides what a line is). `_line_is_event`
+takes a line only when none of that can apply, conservatively: a false alarm costs a slower
+exact read of the file, never a different figure. A line `_schemas.detect` calls flat is exactly
+one whose top-level `event` is `claude.call`, whatever other schemas it learns.
 
-DuckDB may stand in for the exact reader on a file when it reads as many lines as the file has
-and every one passes (`read_events`). DuckDB skips whitespace-only lines, so those are counted
-here: `line_count` splits a file as the exact reader does, `blank_count` counts lines that are
-surely blank and never more. The file's lines then are its blank lines and its events.
+DuckDB may stand in for the exact reader on a file when every line it reads passes and it reads
+all the file's lines but blank ones (`read_events`). DuckDB skips whitespace-only lines, so they
+are counted here: `line_count` splits a file as the exact reader does, and `blank_count` counts
+lines that are surely blank, never more. (Had DuckDB skipped a line that is not blank, the counts
+could only agree if it had read a blank one, and a blank line fails the check.)
 """
 
 from __future__ import annotations
