@@ -280,6 +280,23 @@ def test_a_clean_file_is_not_parsed_in_python_and_other_lines_only_are(tmp_path,
     assert (report["lines"]["events"], loads.calls) == (len(EVENTS), len(parsed))
 
 
+def test_a_file_written_to_while_it_is_read_is_read_again_in_python(tmp_path):
+    """A live log grows after DuckDB's check: the report is Python's, of the whole file, consistent."""
+    path = write(tmp_path / "live.log", EVENTS[:30])
+    appended = []
+
+    def append_once(_done: int) -> None:  # first called once the check has passed, before the load
+        if not appended:
+            appended.append(EVENTS[30:])
+            with path.open("a") as out:
+                out.write("\n".join(EVENTS[30:]) + "\n")
+
+    report = build([str(path)], Options(), append_once).as_dict()
+
+    assert report == build([str(path)], Options(), fast=False).as_dict()
+    assert report["lines"]["events"] == report["summary"]["calls"] == len(EVENTS)
+
+
 def test_stdin_plain_or_gzip_gives_the_file_s_report(tmp_path):
     """`report -` spools stdin; plain or gzip, the report is the exact reader's report of the file."""
     path = write(tmp_path / "mixed.log", mixed())

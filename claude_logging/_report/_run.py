@@ -38,7 +38,7 @@ CHUNK_BYTES = 32 * 1024 * 1024
 """A worker's share of a big file: small enough to balance the workers and show progress."""
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
 MISSING_DUCKDB = (
     "claude-logging report needs DuckDB, which comes with the 'report' extra: "
@@ -80,12 +80,28 @@ def build(
     duckdb = engine()  # fail before reading anything when the extra is missing
     with tempfile.TemporaryDirectory(prefix="claude-logging-report-") as scratch:
         inputs = _plain_inputs(list(paths) or ["-"], Path(scratch))
-        counts, files = _read_all(inputs, Path(scratch), duckdb if fast else None, progress or _silent)
-        if counts.events == 0:
-            return empty_report(counts)
-        with connect(duckdb) as con:  # after the workers: no engine threads when they fork
-            load(con, files, options)
-            return summarise(con, counts, options)
+        first, again = Path(scratch) / "read", Path(scratch) / "read-again"
+        counts, files, read_as_is = _read_all(inputs, first, duckdb if fast else None, progress or _silent)
+        report = _summarise(duckdb, counts, files, options)
+        if _snapshot(read_as_is) == read_as_is:
+            return report
+        # A file DuckDB read as it is changed meanwhile (a log being written), so its line counts may
+        # not be its events': read every file once more, in Python, which reads each line once.
+        counts, files, _ = _read_all(inputs, again, None, progress or _silent)
+        return _summarise(duckdb, counts, files, options)
+
+
+def _summarise(duckdb: Any, counts: LineCounts, files: list[Path], options: Options) -> Report:
+    if counts.events == 0:
+        return empty_report(counts)
+    with connect(duckdb) as con:  # after the workers: no engine threads when they fork
+        load(con, files, options)
+        return summarise(con, counts, options)
+
+
+def _snapshot(paths: Iterable[Path]) -> dict[Path, tuple[int, int]]:
+    """Each file's size and modification time."""
+    return {path: (path.stat().st_size, path.stat().st_mtime_ns) for path in paths}
 
 
 def _silent(_done: int) -> None:
@@ -133,12 +149,16 @@ class _Share:
 
 def _read_all(
     inputs: list[_Input], scratch: Path, duckdb: Any, progress: Callable[[int], None]
-) -> tuple[LineCounts, list[Path]]:
-    """The line counts of the inputs, and the files of their event lines, in the inputs' order.
+) -> tuple[LineCounts, list[Path], dict[Path, tuple[int, int]]]:
+    """The inputs' line counts, the files of their event lines (in the inputs' order), and more.
 
-    Without `duckdb`, every line is parsed in Python.
+    The third item is a `_snapshot` of the files DuckDB reads as they are, taken before it read
+    them. Without `duckdb`, every line is parsed in Python.
     """
-    direct = _read_directly([item.path for item in inputs], scratch, duckdb) if duckdb else {}
+    scratch.mkdir()
+    paths = [item.path for item in inputs]
+    before = _snapshot(paths) if duckdb else {}
+    direct = _read_directly(paths, scratch, duckdb) if duckdb else {}
     done = sum(inputs[index].weight for index in direct)
     progress(done)
     shares: dict[int, list[_Share]] = {}
@@ -167,7 +187,7 @@ def _read_all(
             for share in shares[index]:
                 counts.add(share.counts)
                 files.append(share.out)
-    return counts, files
+    return counts, files, {paths[index]: before[paths[index]] for index in direct}
 
 
 def _scaled(share: _Share, item: _Input) -> int:
