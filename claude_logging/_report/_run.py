@@ -86,8 +86,8 @@ def build(
         if _snapshot(read_as_is) == read_as_is:
             return report
         # A file DuckDB read as it is changed meanwhile (a log being written), so its line counts may
-        # not be its events': read every file once more, in Python, which reads each line once.
-        counts, files, _ = _read_all(inputs, again, None, progress or _silent)
+        # not be its events': read the files again through Python, which reads each line once.
+        counts, files, _ = _read_all(inputs, again, duckdb, progress or _silent, as_is=False)
         return _summarise(duckdb, counts, files, options)
 
 
@@ -148,17 +148,22 @@ class _Share:
 
 
 def _read_all(
-    inputs: list[_Input], scratch: Path, duckdb: Any, progress: Callable[[int], None]
+    inputs: list[_Input],
+    scratch: Path,
+    duckdb: Any,
+    progress: Callable[[int], None],
+    *,
+    as_is: bool = True,
 ) -> tuple[LineCounts, list[Path], dict[Path, tuple[int, int]]]:
     """The inputs' line counts, the files of their event lines (in the inputs' order), and more.
 
-    The third item is a `_snapshot` of the files DuckDB reads as they are, taken before it read
-    them. Without `duckdb`, every line is parsed in Python.
+    The third item is a `_snapshot` of the files DuckDB reads as they are (`as_is`), taken before
+    it read them. Without `duckdb`, every line is parsed in Python.
     """
     scratch.mkdir()
     paths = [item.path for item in inputs]
-    before = _snapshot(paths) if duckdb else {}
-    direct = _read_directly(paths, scratch, duckdb) if duckdb else {}
+    before = _snapshot(paths) if duckdb and as_is else {}
+    direct = _read_directly(paths, scratch, duckdb) if duckdb and as_is else {}
     done = sum(inputs[index].weight for index in direct)
     progress(done)
     shares: dict[int, list[_Share]] = {}
