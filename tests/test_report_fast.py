@@ -280,6 +280,19 @@ def test_a_clean_file_is_not_parsed_in_python_and_other_lines_only_are(tmp_path,
     assert (report["lines"]["events"], loads.calls) == (len(EVENTS), len(parsed))
 
 
+def test_a_clean_file_is_read_by_duckdb_as_it_is(tmp_path, monkeypatch):
+    """No share of a clean file (blank lines, CRLF, indented, json.dumps separators) goes to Python."""
+
+    def not_called(*args, **kwargs):
+        raise AssertionError(args)
+
+    monkeypatch.setattr(_run, "normalise_chunk", not_called)
+    for name in ("clean", "clean, json.dumps separators", "clean, CRLF and blank lines", "clean, indented"):
+        lines, end = FILES[name]
+        path = write(tmp_path / "clean.log", lines, end=end)
+        assert build([str(path)], Options()).as_dict()["lines"]["events"] == len(EVENTS)
+
+
 def test_a_file_written_to_while_it_is_read_is_read_again_in_python(tmp_path):
     """A live log grows after DuckDB's check: the report is Python's, of the whole file, consistent."""
     path = write(tmp_path / "live.log", EVENTS[:30])
