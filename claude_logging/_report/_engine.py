@@ -116,11 +116,6 @@ def _extra_columns(options: Options) -> list[str]:
 def load(con: Any, files: list[Path], options: Options) -> None:
     """Create the `events` table from the normalised files, typed, with the filters applied."""
     columns = dict.fromkeys((*CORE_COLUMNS, *_extra_columns(options)), "VARCHAR")
-    con.execute(
-        "CREATE TABLE raw AS SELECT * FROM read_json(?, format='newline_delimited', columns=?, "
-        "maximum_object_size=16777216)",
-        [[str(path) for path in files], columns],
-    )
     numeric = {
         "input_tokens": "BIGINT",
         "output_tokens": "BIGINT",
@@ -137,7 +132,7 @@ def load(con: Any, files: list[Path], options: Options) -> None:
         select.append(f"TRY_CAST({quote(name)} AS {kind}) AS {name}" if kind else quote(name))
     select += [quote(name) for name in _extra_columns(options)]
     conditions: list[str] = ["TRUE"]
-    parameters: list[object] = []
+    parameters: list[object] = [[str(path) for path in files], columns]
     if options.since is not None:
         conditions.append("ts >= ?")
         parameters.append(options.since)
@@ -147,8 +142,11 @@ def load(con: Any, files: list[Path], options: Options) -> None:
     for name, value in options.where:
         conditions.append(f"CAST({quote(name)} AS VARCHAR) = ?")
         parameters.append(value)
+    # One pass, the text columns never stored: `raw` is the file's fields as text, as read.
+    raw = "SELECT * FROM read_json(?, format='newline_delimited', columns=?, maximum_object_size=16777216)"
     con.execute(
-        f"CREATE TABLE events AS SELECT {', '.join(select)} FROM raw WHERE {' AND '.join(conditions)}",  # noqa: S608 - identifiers quoted, values bound
+        f"CREATE TABLE events AS SELECT {', '.join(select)} FROM ({raw}) AS raw "  # noqa: S608 - identifiers quoted, values bound
+        f"WHERE {' AND '.join(conditions)}",
         parameters,
     )
 

@@ -5,12 +5,17 @@ and returns it in flat names and units (or None: not one of our events). Event l
 to one newline-delimited JSON file for DuckDB; a flat line is copied as it is. Lines that are not
 JSON objects are application logs and are skipped; lines that start like one but do not parse
 (truncated, split by Docker at 16 KiB) are counted as malformed. Nothing here raises on content.
+
+Parsing is the slow part. With `defer`, a line that looks like a flat event (an object holding
+`"event":"claude.call"`) is copied unparsed and counted as `deferred`: DuckDB checks it later
+(`_verify`), and only a file that fails that check is read again with `defer` off.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -24,6 +29,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
 GZIP_MAGIC = b"\x1f\x8b"
+FLAT_MARKS = (b'"event":"claude.call"', b'"event": "claude.call"')
+"""A flat event's name as the library writes it, and as json.dumps does (structlog's renderer).
+
+Only lines holding one of these are deferred; any other line is parsed here, as always."""
+SAMPLE_BYTES = 64 * 1024
 _encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
@@ -35,6 +45,8 @@ class LineCounts:
     other: int = 0
     malformed: int = 0
     blank: int = 0
+    deferred: int = 0
+    """Lines copied unparsed for DuckDB to check (`defer`); events once the check has passed."""
 
     def add(self, other: LineCounts) -> None:
         """Add another reader's counts to these."""
@@ -42,11 +54,12 @@ class LineCounts:
         self.other += other.other
         self.malformed += other.malformed
         self.blank += other.blank
+        self.deferred += other.deferred
 
     @property
     def lines(self) -> int:
         """Every line read."""
-        return self.events + self.other + self.malformed + self.blank
+        return self.events + self.other + self.malformed + self.blank + self.deferred
 
 
 def input_size(paths: Sequence[str]) -> int | None:
@@ -90,11 +103,31 @@ def _lines(paths: Sequence[str], progress: Callable[[int], None] | None) -> Iter
         progress(done_before)
 
 
+def unpack(path: str, target: Path) -> int:
+    """Copy an input (`-`: stdin; gzip unpacked) to `target` as the bytes this reader would see.
+
+    Returns the bytes of the input it stands for: its size on disk, or for stdin what was read.
+    """
+    lines, raw = _open(path)
+    try:
+        with target.open("wb") as out:
+            shutil.copyfileobj(lines, out, 1024 * 1024)
+        return raw.tell() if path != "-" else target.stat().st_size
+    finally:
+        if path != "-":
+            lines.close()
+            raw.close()
+
+
 def normalise(
-    paths: Sequence[str], out: IO[bytes], progress: Callable[[int], None] | None = None
+    paths: Sequence[str],
+    out: IO[bytes],
+    progress: Callable[[int], None] | None = None,
+    *,
+    defer: bool = False,
 ) -> LineCounts:
     """Write the flat form of every event line in `paths` (or stdin) to `out`; count the rest."""
-    return _normalise_lines(_lines(paths, progress), out)
+    return _normalise_lines(_lines(paths, progress), out, defer=defer)
 
 
 def chunks(path: str, size: int) -> list[tuple[int, int]]:
@@ -118,16 +151,35 @@ def _range_lines(path: str, start: int, end: int) -> Iterator[bytes]:
             yield line
 
 
-def normalise_chunk(path: str, start: int, end: int, out_path: str) -> LineCounts:
+def normalise_chunk(path: str, start: int, end: int, out_path: str, *, defer: bool = False) -> LineCounts:
     """`normalise` for the lines starting in one byte range of a plain file (a worker's share)."""
     with Path(out_path).open("wb") as out:
-        return _normalise_lines(_range_lines(path, start, end), out)
+        return _normalise_lines(_range_lines(path, start, end), out, defer=defer)
 
 
-def _normalise_lines(lines: Iterator[bytes], out: IO[bytes]) -> LineCounts:
+def looks_flat(path: str) -> bool:
+    """Whether the first lines of a plain file are all flat events (or blank): worth a direct read."""
+    with Path(path).open("rb") as source:
+        sample = source.read(SAMPLE_BYTES)
+        if source.read(1):
+            sample = sample[: sample.rfind(b"\n") + 1]  # whole lines only
+    lines = [line.strip() for line in sample.split(b"\n")]
+    return bool(sample) and all(_is_deferrable(line) for line in lines if line)
+
+
+def _is_deferrable(stripped: bytes) -> bool:
+    return stripped[:1] == b"{" and stripped[-1:] == b"}" and _has_mark(stripped)
+
+
+def _has_mark(stripped: bytes, compact: bytes = FLAT_MARKS[0], spaced: bytes = FLAT_MARKS[1]) -> bool:
+    return compact in stripped or spaced in stripped
+
+
+def _normalise_lines(lines: Iterator[bytes], out: IO[bytes], *, defer: bool = False) -> LineCounts:
     counts = LineCounts()
     loads = json.loads
     write = out.write
+    has_mark = _has_mark
     for line in lines:
         stripped = line.strip()
         if not stripped:
@@ -135,6 +187,11 @@ def _normalise_lines(lines: Iterator[bytes], out: IO[bytes]) -> LineCounts:
             continue
         if stripped[:1] != b"{":
             counts.other += 1
+            continue
+        if defer and stripped[-1:] == b"}" and has_mark(stripped):
+            counts.deferred += 1
+            write(stripped)
+            write(b"\n")
             continue
         try:
             record = loads(stripped)

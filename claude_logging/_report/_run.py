@@ -1,4 +1,16 @@
-"""One report, end to end: normalise the lines, load them into DuckDB, summarise."""
+"""One report, end to end: read the lines, load the events into DuckDB, summarise.
+
+Reading has a fast way and an exact one, and the figures never depend on which was taken. Python
+(`_reader`) is the exact reader; DuckDB reads a file of flat event lines itself, many times
+faster, once `_verify` has shown that it sees the same events there:
+
+1. A plain file whose first lines are all flat events is read by DuckDB as it is, if it passes.
+2. Every other file, share or stream goes through Python, which copies lines that look like flat
+   events unparsed (`defer`) and parses the rest, in worker processes for big plain files.
+3. DuckDB checks those copied lines; a share that fails is read again by Python, every line parsed.
+
+Standard input is first copied to a file, so that it can be read again.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +19,26 @@ import os
 import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claude_logging._report._engine import Options, Report, empty_report, load, summarise
-from claude_logging._report._reader import GZIP_MAGIC, LineCounts, chunks, normalise, normalise_chunk
+from claude_logging._report._reader import (
+    GZIP_MAGIC,
+    LineCounts,
+    chunks,
+    looks_flat,
+    normalise_chunk,
+    unpack,
+)
+from claude_logging._report._verify import blank_count, line_count, read_events
 
 CHUNK_BYTES = 32 * 1024 * 1024
 """A worker's share of a big file: small enough to balance the workers and show progress."""
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
 MISSING_DUCKDB = (
     "claude-logging report needs DuckDB, which comes with the 'report' extra: "
@@ -38,39 +59,211 @@ def engine() -> Any:
     return duckdb
 
 
-def build(paths: Sequence[str], options: Options, progress: Callable[[int], None] | None = None) -> Report:
-    """The report of the event lines in `paths` (`-` or none: stdin; `.gz` files too)."""
+def connect(duckdb: Any) -> Any:
+    """An in-memory DuckDB database that draws no progress bar (DuckDB draws it on stdout)."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def build(
+    paths: Sequence[str],
+    options: Options,
+    progress: Callable[[int], None] | None = None,
+    *,
+    fast: bool = True,
+) -> Report:
+    """The report of the event lines in `paths` (`-` or none: stdin; `.gz` files too).
+
+    `fast=False` parses every line in Python; the report is the same (the tests hold them equal).
+    """
     duckdb = engine()  # fail before reading anything when the extra is missing
     with tempfile.TemporaryDirectory(prefix="claude-logging-report-") as scratch:
-        counts, files = _normalise_all(list(paths) or ["-"], Path(scratch), progress)
-        if counts.events == 0:
-            return empty_report(counts)
-        con = duckdb.connect(":memory:")  # after the workers: no engine threads when they fork
+        inputs = _plain_inputs(list(paths) or ["-"], Path(scratch))
+        first, again = Path(scratch) / "read", Path(scratch) / "read-again"
+        counts, files, read_as_is = _read_all(inputs, first, duckdb if fast else None, progress or _silent)
+        report = _summarise(duckdb, counts, files, options)
+        if _snapshot(read_as_is) == read_as_is:
+            return report
+        # A file DuckDB read as it is changed meanwhile (a log being written), so its line counts may
+        # not be its events': read the files again through Python, which reads each line once.
+        counts, files, _ = _read_all(inputs, again, duckdb, progress or _silent, as_is=False)
+        return _summarise(duckdb, counts, files, options)
+
+
+def _summarise(duckdb: Any, counts: LineCounts, files: list[Path], options: Options) -> Report:
+    if counts.events == 0:
+        return empty_report(counts)
+    with connect(duckdb) as con:  # after the workers: no engine threads when they fork
         load(con, files, options)
         return summarise(con, counts, options)
 
 
+def _snapshot(paths: Iterable[Path]) -> dict[Path, tuple[int, int]]:
+    """Each file's size and modification time."""
+    return {path: (path.stat().st_size, path.stat().st_mtime_ns) for path in paths}
+
+
+def _silent(_done: int) -> None:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Input:
+    """A plain file to read, and how many bytes of the user's input it stands for (progress)."""
+
+    path: Path
+    weight: int
+
+
+def _plain_inputs(paths: list[str], scratch: Path) -> list[_Input]:
+    """Every input as a plain file: stdin copied, gzip unpacked, in the exact reader's order.
+
+    That order (plain files first, then gzip files and stdin, each group as given) is the order
+    of the rows DuckDB sums, so even a float sum's last digit does not depend on the way taken.
+    """
+    plain = [path for path in paths if path != "-" and _is_plain_file(path)]
+    inputs = [_Input(Path(path), Path(path).stat().st_size) for path in plain]
+    for index, path in enumerate(paths):
+        if path not in plain:
+            target = scratch / f"input-{index}"
+            inputs.append(_Input(target, unpack(path, target)))
+    return inputs
+
+
 def _is_plain_file(path: str) -> bool:
-    if path == "-":
-        return False
     with Path(path).open("rb") as source:
         return source.read(2) != GZIP_MAGIC
 
 
-def _normalise_all(
-    paths: list[str], scratch: Path, progress: Callable[[int], None] | None
-) -> tuple[LineCounts, list[Path]]:
-    """Normalise every input; big plain files are split by byte range across worker processes.
+@dataclass(slots=True)
+class _Share:
+    """A byte range of a plain file, read by Python, and the file its event lines go to."""
 
-    Parsing is the slow part (Python's JSON decoder); each worker writes its own file for DuckDB.
+    path: Path
+    start: int
+    end: int
+    out: Path
+    counts: LineCounts = field(default_factory=LineCounts)
+
+
+def _read_all(
+    inputs: list[_Input],
+    scratch: Path,
+    duckdb: Any,
+    progress: Callable[[int], None],
+    *,
+    as_is: bool = True,
+) -> tuple[LineCounts, list[Path], dict[Path, tuple[int, int]]]:
+    """The inputs' line counts, the files of their event lines (in the inputs' order), and more.
+
+    The third item is a `_snapshot` of the files DuckDB reads as they are (`as_is`), taken before
+    it read them. Without `duckdb`, every line is parsed in Python.
     """
+    scratch.mkdir()
+    paths = [item.path for item in inputs]
+    before = _snapshot(paths) if duckdb and as_is else {}
+    direct = _read_directly(paths, scratch, duckdb) if duckdb and as_is else {}
+    done = sum(inputs[index].weight for index in direct)
+    progress(done)
+    shares: dict[int, list[_Share]] = {}
+    for index, item in enumerate(inputs):
+        if index not in direct:
+            spans = chunks(str(item.path), CHUNK_BYTES)
+            outs = [scratch / f"lines-{index}-{part}.ndjson" for part in range(len(spans))]
+            shares[index] = [_Share(item.path, *span, out) for span, out in zip(spans, outs, strict=True)]
+    every_share = [share for group in shares.values() for share in group]
+    weights = {share.out: _scaled(share, inputs[index]) for index, group in shares.items() for share in group}
+
+    def advance(share: _Share) -> None:
+        nonlocal done
+        done += weights[share.out]
+        progress(done)
+
+    _normalise(every_share, defer=duckdb is not None, progress=advance)
+    _normalise(_unconfirmed(every_share, duckdb), defer=False)
     counts = LineCounts()
     files: list[Path] = []
-    streamed = [path for path in paths if not _is_plain_file(path)]
-    plain = [path for path in paths if path not in streamed]
-    jobs = [(path, *span) for path in plain for span in chunks(path, CHUNK_BYTES)]
+    for index in range(len(inputs)):
+        if index in direct:
+            counts.add(direct[index][0])
+            files.append(direct[index][1])
+        else:
+            for share in shares[index]:
+                counts.add(share.counts)
+                files.append(share.out)
+    return counts, files, {paths[index]: before[paths[index]] for index in direct}
+
+
+def _scaled(share: _Share, item: _Input) -> int:
+    size = item.path.stat().st_size
+    return (share.end - share.start) * item.weight // size if size else 0
+
+
+def _read_directly(paths: list[Path], scratch: Path, duckdb: Any) -> dict[int, tuple[LineCounts, Path]]:
+    """The plain files DuckDB reads as they are: their counts and the path DuckDB reads them by.
+
+    DuckDB reads each through a link of our own naming (a user's file name may hold glob
+    characters that DuckDB would expand).
+    """
+    links: dict[int, Path] = {}
+    for index, path in enumerate(paths):
+        if looks_flat(str(path)):
+            link = scratch / f"direct-{index}.ndjson"
+            try:
+                link.symlink_to(path.absolute())
+            except OSError:
+                continue
+            links[index] = link
+    if not links:
+        return {}
+    try:
+        with connect(duckdb) as con:  # closed before any worker forks
+            read = read_events(con, list(links.values()))
+    except duckdb.Error:
+        return {}
+    direct: dict[int, tuple[LineCounts, Path]] = {}
+    for index, link in links.items():
+        rows, events = read[link]
+        if events != rows:
+            continue
+        # DuckDB skips blank lines: the others must be exactly the lines DuckDB read (blank: rare)
+        lines = line_count(link)
+        if rows == lines or rows == lines - blank_count(link):
+            direct[index] = (LineCounts(events=rows, blank=lines - rows), link)
+    return direct
+
+
+def _unconfirmed(shares: list[_Share], duckdb: Any) -> list[_Share]:
+    """The shares whose deferred lines DuckDB does not confirm as events; the others take them as such."""
+    checked = [share for share in shares if share.counts.deferred]
+    if not checked:
+        return []
+    try:
+        with connect(duckdb) as con:  # closed before any worker forks
+            read = read_events(con, [share.out for share in checked])
+    except duckdb.Error:
+        return checked
+    failed = []
+    for share in checked:
+        written = share.counts.events + share.counts.deferred
+        if read[share.out] == (written, written):
+            share.counts.events = written
+            share.counts.deferred = 0
+        else:
+            failed.append(share)
+    return failed
+
+
+def _normalise(
+    shares: list[_Share], *, defer: bool, progress: Callable[[_Share], None] | None = None
+) -> None:
+    """Read each share with the exact reader (`defer`: flat-looking lines copied unparsed).
+
+    Parsing is the slow part: several shares go to worker processes, one per core.
+    """
     workers = _workers()
-    if workers > 1 and len(jobs) > 1:
+    if workers > 1 and len(shares) > 1:
         # fork starts a worker with nothing to import again, but only a single-threaded process
         # may fork safely; anywhere else (an app, a test runner) the workers are spawned.
         single = threading.active_count() == 1
@@ -78,24 +271,20 @@ def _normalise_all(
         context = multiprocessing.get_context(method)
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = [
-                pool.submit(normalise_chunk, path, start, end, str(scratch / f"part-{index}.ndjson"))
-                for index, (path, start, end) in enumerate(jobs)
+                pool.submit(
+                    normalise_chunk, str(share.path), share.start, share.end, str(share.out), defer=defer
+                )
+                for share in shares
             ]
-            done = 0
-            for future, (_path, start, end) in zip(futures, jobs, strict=True):
-                counts.add(future.result())
-                done += end - start
+            for future, share in zip(futures, shares, strict=True):
+                share.counts = future.result()
                 if progress is not None:
-                    progress(done)
-        files += [scratch / f"part-{index}.ndjson" for index in range(len(jobs))]
-    else:
-        streamed = plain + streamed
-    if streamed:
-        target = scratch / "streamed.ndjson"
-        with target.open("wb") as out:
-            counts.add(normalise(streamed, out, progress))
-        files.append(target)
-    return counts, files
+                    progress(share)
+        return
+    for share in shares:
+        share.counts = normalise_chunk(str(share.path), share.start, share.end, str(share.out), defer=defer)
+        if progress is not None:
+            progress(share)
 
 
 def _workers() -> int:
