@@ -166,6 +166,28 @@ def test_since_and_until_select_a_time_window(tmp_path, capsys):
     assert data["summary"]["calls"] == len([e for e in EVENTS if "00:02" <= e["timestamp"][14:19] < "00:13"])
 
 
+def test_a_field_named_like_the_engines_own_column_can_be_grouped_and_filtered(tmp_path, capsys):
+    """An extra field called `ts` works with --by and --since together."""
+    path = write_lines(tmp_path / "events.log", [{**record, "ts": "x"} for record in EVENTS])
+
+    data = report_json(capsys, path, "--by", "ts", "--since", "2026-11-24T12:00:02Z")
+
+    assert data["summary"]["calls"] == len([e for e in EVENTS if e["timestamp"][14:19] >= "00:02"])
+    assert [row["key"] for row in data["groups"]["rows"]] == ["x"]
+
+
+def test_lone_surrogate_escapes_are_repaired_not_fatal(tmp_path, capsys):
+    """A line with a `\\ud800` escape (valid JSON, not Unicode) is read with U+FFFD in its place."""
+    broken = json.dumps({**EVENTS[0], "tenant_id": "bad\ud800x"})
+    path = tmp_path / "events.log"
+    path.write_text(broken + "\n" + "\n".join(json.dumps(record) for record in EVENTS[1:]) + "\n")
+
+    data = report_json(capsys, path)
+
+    assert data["summary"]["calls"] == len(EVENTS)
+    assert "bad\ufffdx" in [row["key"] for row in data["tenants"]["top"]]
+
+
 def test_time_buckets_are_sized_to_the_span():
     """Small spans get second buckets, a day gets hour-sized ones; never more than 36 buckets."""
     assert bucket_seconds(0) == 1

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
     from claude_logging._report._reader import LineCounts
 
+TS: Final = '"__claude_logging_started"'
+"""The parsed start time: a name no event field can take (a user field may be called `ts`)."""
+
 CORE_COLUMNS: Final = (
     "timestamp",
     "outcome",
@@ -126,7 +129,8 @@ def load(con: Any, files: list[Path], options: Options) -> None:
         "status_code": "INTEGER",
         "cost_usd": "DOUBLE",
     }
-    select = ["TRY_CAST(rtrim(\"timestamp\", 'Z') AS TIMESTAMP) AS ts"]
+    started = "TRY_CAST(rtrim(\"timestamp\", 'Z') AS TIMESTAMP)"
+    select = [f"{started} AS {TS}"]
     for name in CORE_COLUMNS[1:]:
         kind = numeric.get(name)
         select.append(f"TRY_CAST({quote(name)} AS {kind}) AS {name}" if kind else quote(name))
@@ -134,10 +138,10 @@ def load(con: Any, files: list[Path], options: Options) -> None:
     conditions: list[str] = ["TRUE"]
     parameters: list[object] = [[str(path) for path in files], columns]
     if options.since is not None:
-        conditions.append("ts >= ?")
+        conditions.append(f"{started} >= ?")
         parameters.append(options.since)
     if options.until is not None:
-        conditions.append("ts < ?")
+        conditions.append(f"{started} < ?")
         parameters.append(options.until)
     for name, value in options.where:
         conditions.append(f"CAST({quote(name)} AS VARCHAR) = ?")
@@ -179,7 +183,7 @@ def _summary(con: Any) -> dict[str, Any]:
     (row,) = _rows(
         con,
         f"""SELECT {_GROUP_METRICS},
-            min(ts) AS first, max(ts) AS last,
+            min({TS}) AS first, max({TS}) AS last,
             count_if(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL))
                 AS unpriced_calls,
             count_if(status_code = 429) / count(*) AS share_429,
@@ -219,14 +223,14 @@ def bucket_seconds(span_s: float) -> int:
 def _timeline(con: Any, width: int) -> list[dict[str, Any]]:
     return _rows(
         con,
-        f"""SELECT time_bucket(INTERVAL '{width} seconds', ts, TIMESTAMP '2000-01-01') AS bucket,
+        f"""SELECT time_bucket(INTERVAL '{width} seconds', {TS}, TIMESTAMP '2000-01-01') AS bucket,
             count(*) AS calls, count_if({_IS_ERROR}) AS errors,
             count_if({_IS_ERROR}) / count(*) AS error_rate,
             quantile_cont(latency_ms, 0.5) AS p50_latency_ms,
             quantile_cont(latency_ms, 0.95) AS p95_latency_ms,
             quantile_cont(latency_ms, 0.99) AS p99_latency_ms,
             sum(cost_usd) AS cost_usd
-        FROM events WHERE ts IS NOT NULL GROUP BY 1 ORDER BY 1""",  # noqa: S608 - width is an int
+        FROM events WHERE {TS} IS NOT NULL GROUP BY 1 ORDER BY 1""",  # noqa: S608 - width is an int
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import sys
 import time
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from claude_logging._sanitize import fix_unicode
 from claude_logging._schemas import to_flat
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
 GZIP_MAGIC = b"\x1f\x8b"
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 FLAT_MARKS = (b'"event":"claude.call"', b'"event": "claude.call"')
 """A flat event's name as the library writes it, and as json.dumps does (structlog's renderer).
 
@@ -203,8 +206,13 @@ def _normalise_lines(lines: Iterator[bytes], out: IO[bytes], *, defer: bool = Fa
             counts.other += 1
             continue
         counts.events += 1
-        if flat is record:
+        if flat is record and _SURROGATE_ESCAPE.search(stripped) is None:
             write(stripped)
+            write(b"\n")
+        elif flat is record:
+            # A lone surrogate (`\ud800`) is valid JSON but not Unicode, and DuckDB refuses the whole
+            # file for it: write the event again with U+FFFD in its place.
+            write(fix_unicode(json.dumps(record, ensure_ascii=False)).encode("utf-8"))
             write(b"\n")
         else:
             write(_encode(flat).encode("ascii"))
