@@ -177,7 +177,7 @@ def test_a_field_named_like_the_engines_own_column_can_be_grouped_and_filtered(t
 
 
 def test_lone_surrogate_escapes_are_repaired_not_fatal(tmp_path, capsys):
-    """A line with a `\\ud800` escape (valid JSON, not Unicode) is read with U+FFFD in its place."""
+    """A line with a lone surrogate escape (valid JSON, not Unicode) is read with U+FFFD in its place."""
     broken = json.dumps({**EVENTS[0], "tenant_id": "bad\ud800x"})
     path = tmp_path / "events.log"
     path.write_text(broken + "\n" + "\n".join(json.dumps(record) for record in EVENTS[1:]) + "\n")
