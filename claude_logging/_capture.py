@@ -87,8 +87,14 @@ def record_usage(event: Event, usage: object, *, replace_output: bool = True) ->
 
 
 def is_message(obj: object) -> bool:
-    """Whether `obj` looks like a Messages API response (stable, beta or parsed)."""
-    return get(obj, "type") == "message" and get(obj, "usage") is not None
+    """Whether `obj` looks like a Messages API response (stable, beta or parsed).
+
+    Usage may be missing or null (a response the SDK did not validate): model, ids and stop
+    reason are still worth logging, so the role tells a Message apart instead.
+    """
+    return text(get(obj, "type")) == "message" and (
+        get(obj, "usage") is not None or text(get(obj, "role")) == "assistant"
+    )
 
 
 def record_message(event: Event, message: object) -> None:
