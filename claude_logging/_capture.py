@@ -29,6 +29,7 @@ _RATELIMIT_HEADERS: Final = (
     ("anthropic-ratelimit-output-tokens-remaining", "ratelimit_output_tokens_remaining"),
 )
 _public_names: dict[type, str] = {}
+_ABSENT: Final = object()
 
 
 def get(obj: object, name: str) -> Any:
@@ -84,6 +85,26 @@ def record_usage(event: Event, usage: object, *, replace_output: bool = True) ->
     searches = count(get(get(usage, "server_tool_use"), "web_search_requests"))
     if searches is not None:
         event.web_search_requests = searches
+
+
+def record_delta_output(event: Event, usage: object) -> None:
+    """A `message_delta`'s output count replaces the one before it, whatever it is.
+
+    The SDK's snapshot takes `delta.usage.output_tokens` unconditionally, so when the field is
+    there but null (or not a sane count) the count is unknown: the `message_start` placeholder
+    must not survive as if it were the final count. A field that is absent changes nothing.
+    """
+    if usage is None:
+        return
+    if type(usage) is dict:
+        value = usage.get("output_tokens", _ABSENT)
+    else:
+        try:
+            value = getattr(usage, "output_tokens", _ABSENT)
+        except Exception:
+            return
+    if value is not _ABSENT:
+        event.output_tokens = count(value)
 
 
 def is_message(obj: object) -> bool:
