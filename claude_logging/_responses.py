@@ -15,6 +15,8 @@ import json
 import weakref
 from typing import TYPE_CHECKING, Any
 
+import httpx2
+
 from claude_logging import _config
 from claude_logging._calls import Call, current_scope, merge
 from claude_logging._capture import (
@@ -30,17 +32,20 @@ from claude_logging._streams import observer_of, watch
 from claude_logging._writer import WORKER
 
 if TYPE_CHECKING:
-    import httpx2
-
     from claude_logging._scope import Scope
 
 
 def _http_response(value: object) -> httpx2.Response | None:
-    """The `httpx2.Response` behind a Stream (`.response`) or an APIResponse (`.http_response`)."""
+    """The `httpx2.Response` behind a Stream (`.response`) or an APIResponse (`.http_response`).
+
+    Only a real `httpx2.Response` (the SDK's transport type) counts: any value a decorated
+    function returns passes through here, and a look-alike (a mock, a proxy object answering
+    every attribute) must not be watched as a stream the scope would then wait for.
+    """
     for name in ("http_response", "response"):
         candidate = get(value, name)
-        if candidate is not None and hasattr(candidate, "stream") and hasattr(candidate, "is_closed"):
-            return candidate  # type: ignore[no-any-return]
+        if isinstance(candidate, httpx2.Response):
+            return candidate
     return None
 
 
