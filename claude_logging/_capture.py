@@ -87,24 +87,27 @@ def record_usage(event: Event, usage: object, *, replace_output: bool = True) ->
         event.web_search_requests = searches
 
 
-def record_delta_output(event: Event, usage: object) -> None:
-    """A `message_delta`'s output count replaces the one before it, whatever it is.
+def record_delta_usage(event: Event, usage: object) -> None:
+    """The counts of a `message_delta`: cumulative, so they replace what came before, as the SDK does.
 
-    The SDK's snapshot takes `delta.usage.output_tokens` unconditionally, so when the field is
-    there but null (or not a sane count) the count is unknown: the `message_start` placeholder
-    must not survive as if it were the final count. A field that is absent changes nothing.
+    The SDK's snapshot takes `output_tokens` unconditionally and the other counts when they are
+    not null. So a null output count makes the count unknown (the `message_start` placeholder
+    must not survive as if it were the final count), and a count that is there but not sane
+    (`-5`, `1.5`) makes it unknown too, rather than leaving the previous value in place.
     """
     if usage is None:
         return
-    if type(usage) is dict:
-        value = usage.get("output_tokens", _ABSENT)
-    else:
-        try:
-            value = getattr(usage, "output_tokens", _ABSENT)
-        except Exception:
-            return
-    if value is not _ABSENT:
-        event.output_tokens = count(value)
+    for name in _USAGE_FIELDS:
+        if type(usage) is dict:
+            value = usage.get(name, _ABSENT)
+        else:
+            try:
+                value = getattr(usage, name, _ABSENT)
+            except Exception:  # noqa: S112 - an unreadable count is skipped, like a missing one
+                continue
+        if value is _ABSENT or (value is None and name != "output_tokens"):
+            continue
+        setattr(event, name, count(value))
 
 
 def is_message(obj: object) -> bool:

@@ -22,7 +22,7 @@ import httpx2
 
 from claude_logging import _guard
 from claude_logging._calls import now
-from claude_logging._capture import get, record_delta_output, record_message, record_usage, text
+from claude_logging._capture import get, record_delta_usage, record_message, record_usage, text
 from claude_logging._event import ABANDONED, ERROR, INCOMPLETE, SUCCESS
 from claude_logging._writer import WORKER
 
@@ -150,7 +150,7 @@ class StreamObserver:
         elif kind == "message_delta":
             usage = get(item, "usage")
             record_usage(event, usage)
-            record_delta_output(event, usage)
+            record_delta_usage(event, usage)
             stop = text(get(get(item, "delta"), "stop_reason"))
             if stop is not None:
                 event.stop_reason = stop
