@@ -11,13 +11,19 @@ from __future__ import annotations
 import gc
 import inspect
 import json
+import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import claude_logging
-from claude_logging import _config
+from claude_logging import _config, _outputs, _render
+from claude_logging._event import OUTCOMES
+from claude_logging._writer import WORKER
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from claude_logging.testing import FakeAnthropicAPI
 
 KEY = "KEY-SENTINEL-5b1e9c0d"
@@ -285,3 +291,44 @@ def logged_usage(event: dict[str, Any]) -> dict[str, int | None]:
 def visible(items: list[Any]) -> list[Any]:
     """What a caller can compare of the items a stream yielded (unknown shapes included, quietly)."""
     return [item.to_dict(warnings=False) if hasattr(item, "to_dict") else item for item in items]
+
+
+# -- lines as the stdout output writes them (for hypothesis, which cannot use capfd) -------------------
+
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
+@contextmanager
+def lines() -> Iterator[list[str]]:
+    """The JSON lines (exactly as the stdout output writes them) of the events emitted inside.
+
+    Dropped streams are finished before the block ends; background errors (strict mode) raise.
+    """
+    written: list[str] = []
+
+    def sink(record: dict[str, Any]) -> bool:
+        written.append(_render.encode_line(record, _config.current().max_line_bytes))
+        return True
+
+    _outputs.sinks.append(sink)
+    try:
+        yield written
+    finally:
+        gc.collect()
+        WORKER.flush(2.0)
+        _outputs.sinks.remove(sink)
+        claude_logging.flush()
+
+
+def check_line(line: str) -> dict[str, Any]:
+    """One RFC 8259 line of ASCII under the cap, with the core fields intact; parsed."""
+    assert "\n" not in line
+    assert "\r" not in line
+    assert line.isascii()
+    assert len(line) <= _config.current().max_line_bytes
+    event = strict_json(line)
+    assert event["event"] == "claude.call"
+    assert event["outcome"] in OUTCOMES
+    assert TIMESTAMP.fullmatch(event["timestamp"])
+    assert re.fullmatch(r"[0-9a-f]{16}", event["call_id"])
+    return event

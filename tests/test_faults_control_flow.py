@@ -323,7 +323,37 @@ async def test_task_cancelled_while_awaiting_create(out):
     )
 
 
-@pytest.mark.parametrize("how", ["timeout", "wait_for"])
+async def test_task_cancelled_inside_a_log_call_scope_is_one_cancelled_event(out):
+    """Row A6 (inside `@log_call`): the instrumented call folds into the scope: one `cancelled` event."""
+    arrived = asyncio.Event()
+    api = FakeAnthropicAPI([message(delay_s=5)], router=lambda _: arrived.set())
+    _, client = clients(api, asynchronous=True)
+
+    @claude_logging.log_call(tenant_id="t")
+    async def answer():
+        return await client.messages.create(**request())
+
+    task = asyncio.create_task(answer())
+    await arrived.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert task.cancelled()
+    event = out.one("cancelled")
+    assert (event["tenant_id"], event["error_type"]) == ("t", "asyncio.CancelledError")
+    assert event["function"].endswith("answer")
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        pytest.param(
+            "timeout", marks=pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout: 3.11+")
+        ),
+        "wait_for",
+    ],
+)
 async def test_asyncio_timeout_around_the_call_raises_timeout_error_as_without_us(how, out):
     """Row A7: `asyncio.timeout()` / `wait_for` expiring: TimeoutError as without us, one `cancelled`."""
     api = FakeAnthropicAPI([message(delay_s=5), message(delay_s=5)])

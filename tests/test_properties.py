@@ -17,12 +17,9 @@ from __future__ import annotations
 import asyncio
 import builtins
 import datetime as dt
-import gc
 import itertools
 import json
 import math
-import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -35,12 +32,13 @@ from harness import (
     PING,
     SSE_HEADERS,
     STOP,
+    check_line,
     delta_event,
+    lines,
     request,
     shape,
     sse,
     start_event,
-    strict_json,
     usage_of,
     visible,
 )
@@ -48,47 +46,10 @@ from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 import claude_logging
-from claude_logging import _config, _outputs, _render, testing
+from claude_logging import testing
 from claude_logging._capture import MAX_COUNT, record_delta_usage, record_message, record_usage
 from claude_logging._event import Event
 from claude_logging._sanitize import clean_label, clean_text, fix_unicode
-from claude_logging._writer import WORKER
-
-CORE = ("timestamp", "level", "event", "outcome", "call_id")
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
-
-
-@contextmanager
-def lines():
-    """The JSON lines (as the stdout output writes them) of the events emitted inside the block."""
-    written: list[str] = []
-
-    def sink(record: dict[str, Any]) -> bool:
-        written.append(_render.encode_line(record, _config.current().max_line_bytes))
-        return True
-
-    _outputs.sinks.append(sink)
-    try:
-        yield written
-    finally:
-        gc.collect()
-        WORKER.flush(2.0)
-        _outputs.sinks.remove(sink)
-        claude_logging.flush()
-
-
-def check_line(line: str) -> dict[str, Any]:
-    """One RFC 8259 line of ASCII under the cap, with the core fields intact; parsed."""
-    assert "\n" not in line
-    assert "\r" not in line
-    assert line.isascii()
-    assert len(line) <= _config.current().max_line_bytes
-    event = strict_json(line)
-    assert event["event"] == "claude.call"
-    assert TIMESTAMP.fullmatch(event["timestamp"])
-    assert re.fullmatch(r"[0-9a-f]{16}", event["call_id"])
-    return event
-
 
 # -- P1: serialisation is total ---------------------------------------------------------------------
 
