@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import claude_logging
-from claude_logging import _config, _outputs, _render
+from claude_logging import _calls, _config, _outputs, _render
 from claude_logging._event import OUTCOMES
 from claude_logging._writer import WORKER
 
@@ -314,7 +314,11 @@ def lines() -> Iterator[list[str]]:
     try:
         yield written
     finally:
-        gc.collect()
+        WORKER.flush(2.0)
+        if _calls.in_flight():
+            # A dropped stream held in a reference cycle: collect it (a full pass is slow late in
+            # a long run, so only when a call is still open).
+            gc.collect()
         WORKER.flush(2.0)
         _outputs.sinks.remove(sink)
         claude_logging.flush()
