@@ -204,17 +204,6 @@ STOP: dict[str, Any] = {"type": "message_stop"}
 PING: dict[str, Any] = {"type": "ping"}
 
 
-def script(*, output_tokens: int = 42, input_tokens: int = 10) -> list[dict[str, Any]]:
-    """A complete, valid stream: start, one text block, a delta with the final usage, stop."""
-    return [
-        start_event(input_tokens),
-        PING,
-        *text_block(0, ["Hello", " world"]),
-        delta_event(output_tokens=output_tokens),
-        STOP,
-    ]
-
-
 SSE_HEADERS = {"content-type": "text/event-stream"}
 JSON_HEADERS = {"content-type": "application/json"}
 
