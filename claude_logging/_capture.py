@@ -28,6 +28,7 @@ _RATELIMIT_HEADERS: Final = (
     ("anthropic-ratelimit-output-tokens-remaining", "ratelimit_output_tokens_remaining"),
 )
 _public_names: dict[type, str] = {}
+_ABSENT: Final = object()
 
 
 def get(obj: object, name: str) -> Any:
@@ -85,9 +86,38 @@ def record_usage(event: Event, usage: object, *, replace_output: bool = True) ->
         event.web_search_requests = searches
 
 
+def record_delta_usage(event: Event, usage: object) -> None:
+    """The counts of a `message_delta`: cumulative, so they replace what came before, as the SDK does.
+
+    The SDK's snapshot takes `output_tokens` unconditionally and the other counts when they are
+    not null. So a null output count makes the count unknown (the `message_start` placeholder
+    must not survive as if it were the final count), and a count that is there but not sane
+    (`-5`, `1.5`) makes it unknown too, rather than leaving the previous value in place.
+    """
+    if usage is None:
+        return
+    for name in _USAGE_FIELDS:
+        if type(usage) is dict:
+            value = usage.get(name, _ABSENT)
+        else:
+            try:
+                value = getattr(usage, name, _ABSENT)
+            except Exception:  # noqa: S112 - an unreadable count is skipped, like a missing one
+                continue
+        if value is _ABSENT or (value is None and name != "output_tokens"):
+            continue
+        setattr(event, name, count(value))
+
+
 def is_message(obj: object) -> bool:
-    """Whether `obj` looks like a Messages API response (stable, beta or parsed)."""
-    return get(obj, "type") == "message" and get(obj, "usage") is not None
+    """Whether `obj` looks like a Messages API response (stable, beta or parsed).
+
+    Usage may be missing or null (a response the SDK did not validate): model, ids and stop
+    reason are still worth logging, so the role tells a Message apart instead.
+    """
+    return text(get(obj, "type")) == "message" and (
+        get(obj, "usage") is not None or text(get(obj, "role")) == "assistant"
+    )
 
 
 def record_message(event: Event, message: object) -> None:

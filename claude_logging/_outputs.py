@@ -79,7 +79,10 @@ class LoggingOutput:
                 "Add a handler, e.g. with claude_logging.JsonFormatter, or use output='stdout'.",
             )
             return
-        message = record.get("message") or record.get("event") or "claude.call"
+        # The event's own name: a user's extra field called "message" must not become the text
+        # that plain-text formatters print (it is kept as the attribute `claude_message`).
+        name = record.get("event")
+        message = name if isinstance(name, str) else record.get("message") or "claude.call"
         log_record = logger.makeRecord(LOGGER_NAME, level, "(claude_logging)", 0, str(message), (), None)
         attributes = log_record.__dict__
         reserved = self._reserved

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import inspect
 import json
+import sys
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from claude_logging import _config, _guard, _pricing
 from claude_logging._calls import Call, current_scope, merge
@@ -36,11 +37,19 @@ if TYPE_CHECKING:
 
 
 def _http_response(value: object) -> httpx2.Response | None:
-    """The `httpx2.Response` behind a Stream (`.response`) or an APIResponse (`.http_response`)."""
+    """The `httpx2.Response` behind a Stream (`.response`) or an APIResponse (`.http_response`).
+
+    Only a real `httpx2.Response` (the SDK's transport type) counts: any value a decorated
+    function returns passes through here, and a look-alike (a mock, a proxy object answering
+    every attribute) must not be watched as a stream the scope would then wait for.
+    """
+    http = sys.modules.get("httpx2")  # not loaded: no httpx2.Response can exist
+    if http is None:
+        return None
     for name in ("http_response", "response"):
         candidate = get(value, name)
-        if candidate is not None and hasattr(candidate, "stream") and hasattr(candidate, "is_closed"):
-            return candidate  # type: ignore[no-any-return]
+        if isinstance(candidate, http.Response):
+            return cast("httpx2.Response", candidate)
     return None
 
 

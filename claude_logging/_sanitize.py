@@ -85,7 +85,8 @@ def clean_value(value: Any, cap: int, depth: int = 0) -> Any:  # noqa: C901, PLR
     if kind is str:
         return clean_text(value, cap)[0]
     if kind is int:
-        return value if -MAX_INT <= value <= MAX_INT else str(value)
+        # str() of an int past 4,300 digits raises (CVE-2020-10735 limit): _as_text falls back.
+        return value if -MAX_INT <= value <= MAX_INT else _as_text(value, cap)
     if kind is float:
         return value if math.isfinite(value) else None
     if depth >= MAX_DEPTH:
@@ -109,7 +110,10 @@ def clean_value(value: Any, cap: int, depth: int = 0) -> Any:  # noqa: C901, PLR
         if isinstance(value, (bytes, bytearray, memoryview)):
             return clean_text(bytes(value[: cap * 4]).decode("utf-8", "replace"), cap)[0]
         if isinstance(value, Decimal):
-            return float(value) if value.is_finite() else None
+            if not value.is_finite():
+                return None
+            number = float(value)
+            return number if math.isfinite(number) else clean_text(str(value), cap)[0]
         if isinstance(value, (dt.datetime, dt.date, dt.time)):
             return value.isoformat()
         if isinstance(value, uuid.UUID):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from claude_logging import _guard
 from claude_logging._calls import now
-from claude_logging._capture import get, record_message, record_usage, text
+from claude_logging._capture import get, record_delta_usage, record_message, record_usage, text
 from claude_logging._event import ABANDONED, ERROR, INCOMPLETE, SUCCESS
 from claude_logging._writer import WORKER
 
@@ -146,7 +146,9 @@ class StreamObserver:
             message = get(item, "message")
             record_message(event, message)
         elif kind == "message_delta":
-            record_usage(event, get(item, "usage"))
+            usage = get(item, "usage")
+            record_usage(event, usage)
+            record_delta_usage(event, usage)
             stop = text(get(get(item, "delta"), "stop_reason"))
             if stop is not None:
                 event.stop_reason = stop

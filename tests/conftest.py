@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 # Our own tests run in strict mode: an internal error of the library fails the test.
@@ -10,6 +11,8 @@ os.environ["CLAUDE_LOGGING_STRICT"] = "1"
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from harness import Output
+from hypothesis import HealthCheck, settings
 
 import claude_logging
 from claude_logging import testing
@@ -67,3 +70,37 @@ def events() -> Iterator[list[dict[str, Any]]]:
     """The events emitted during the test, as parsed JSON lines."""
     with testing.capture_events() as captured:
         yield captured
+
+
+# -- the fault matrix and the properties ----------------------------------------------------------
+
+settings.register_profile(
+    "ci",
+    # Bounded for a 2-core CI machine; the whole suite must stay within its time limit.
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile("dev", max_examples=2_000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _frozen_import_heap() -> Iterator[None]:
+    """Move what imports allocated out of the collector's way, once per session.
+
+    Fault tests call `gc.collect()` to finish dropped streams; a full pass over the SDK's and
+    pydantic's import-time objects costs about 0.25 s, over what the tests themselves made ~1 ms.
+    """
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
+@pytest.fixture
+def out(capfd: pytest.CaptureFixture[str]) -> Iterator[Output]:
+    """Events of the test, also written to the real stdout, to check stdout and stderr with."""
+    with testing.capture_events(passthrough=True) as captured:
+        yield Output(capfd, captured)
