@@ -55,7 +55,7 @@ def text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def record_usage(event: Event, usage: object, *, replace_output: bool = True) -> None:
+def record_usage(event: Event, usage: object) -> None:
     """Copy usage counts onto `event`; a field absent or null in `usage` leaves the event's value.
 
     The SDK accumulates stream usage the same way: `message_delta` usage replaces what
@@ -65,7 +65,7 @@ def record_usage(event: Event, usage: object, *, replace_output: bool = True) ->
         return
     for name in _USAGE_FIELDS:
         value = count(get(usage, name))
-        if value is not None and (replace_output or name != "output_tokens"):
+        if value is not None:
             setattr(event, name, value)
     breakdown = get(usage, "cache_creation")
     if breakdown is not None:

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from claude_logging._fields import ALWAYS_FIELDS
 from claude_logging._render import timestamp
 
 if TYPE_CHECKING:
@@ -19,23 +20,7 @@ if TYPE_CHECKING:
 
     from claude_logging._config import Settings
 
-ALWAYS: Final = (
-    "timestamp",
-    "level",
-    "event",
-    "outcome",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_input_tokens",
-    "max_tokens",
-    "latency_ms",
-    "status_code",
-    "error_type",
-    "tenant_id",
-    "user_id",
-)
+ALWAYS: Final = ALWAYS_FIELDS
 """The flat fields that are always present (`null` when unknown); `read()` restores them."""
 
 EVENT_NAME: Final = "claude.call"

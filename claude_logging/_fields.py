@@ -22,7 +22,24 @@ CORE_FIELDS: Final = frozenset(
 )  # fmt: skip
 """Every key the library itself writes; extra fields may not take these names."""
 
-SCOPE_KEYWORDS: Final = ("model", "max_tokens", "tenant_id", "user_id")
+ALWAYS_FIELDS: Final = (
+    "timestamp",
+    "level",
+    "event",
+    "outcome",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "max_tokens",
+    "latency_ms",
+    "status_code",
+    "error_type",
+    "tenant_id",
+    "user_id",
+)
+"""The flat fields every event carries, in order (`null` when unknown)."""
 
 _NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}")
 

@@ -125,8 +125,12 @@ def record(scope: Scope, value: object) -> None:
     if not response.is_closed:
         child = Call(_part(scope), scope)
         child.event.api_calls = 1
-        record_headers(child.event, response.headers)
-        watch(child, response, _content_cap())
+        try:
+            record_headers(child.event, response.headers)
+            watch(child, response, _content_cap())
+        except Exception:
+            child.detach()  # never leave the scope waiting for a stream nobody watches
+            raise
         return
     body = _json_body(response)
     if is_message(body):

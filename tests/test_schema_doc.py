@@ -100,6 +100,11 @@ def test_every_documented_field_is_emitted_by_some_call(api):
     assert missing == set()
 
 
+def test_the_always_group_is_the_codes_own_list():
+    """The documented always-present fields, in order, are the ones the code fills in first."""
+    assert tuple(ALWAYS) == _fields.ALWAYS_FIELDS
+
+
 def test_the_table_lists_exactly_the_fields_the_library_reserves():
     """The documented fields are the ones extra fields may not take (the code's own list)."""
     assert {name for name, _, _ in FIELDS} == set(_fields.CORE_FIELDS)
