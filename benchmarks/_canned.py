@@ -8,11 +8,11 @@ part of what a logger does.
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any, Final
 
 import httpx2
-from opentelemetry.trace import NoOpTracerProvider
 
 from claude_logging._fake_api import sse_events
 
@@ -66,7 +66,8 @@ _HEADERS: Final = (
     ("x-robots-tag", "none"),
     ("server", "cloudflare"),
 )
-"""The headers the real API sends with a Message (values made up, names and count as observed)."""
+"""Headers of a Message response: the documented request id and rate-limit headers, plus the kind
+of proxy headers a real response carries, so that header parsing costs what it costs in production."""
 _JSON_HEADERS: Final = (*_HEADERS, ("content-type", "application/json"))
 _SSE_HEADERS: Final = (*_HEADERS, ("content-type", "text/event-stream"))
 MESSAGE_BODY: Final = json.dumps(_MESSAGE).encode()
@@ -108,16 +109,31 @@ async def _async_iter(chunks: list[bytes]) -> Any:
         yield chunk
 
 
-NO_SDK_SPANS: Final = {"tracer_provider": NoOpTracerProvider()}
-"""The SDK's own tracing as an application without OpenTelemetry has it (a no-op tracer), pinned
-so that a peer which installs a global tracer provider cannot turn it on for other variants."""
+_sdk_spans_off: list[dict[str, Any]] = []
+
+
+def _no_sdk_spans(options: dict[str, Any]) -> None:
+    """Pin the SDK's own tracing to a no-op tracer, as an application without OpenTelemetry has it.
+
+    Pinned, so that a peer which installs a global tracer provider (Logfire) cannot turn the SDK's
+    spans on for the other variants. SDKs older than the `open_telemetry` option need nothing.
+    """
+    import anthropic  # noqa: PLC0415
+
+    if "open_telemetry" not in inspect.signature(anthropic.Anthropic).parameters:
+        return
+    if not _sdk_spans_off:
+        from opentelemetry.trace import NoOpTracerProvider  # noqa: PLC0415 - a dependency of such SDKs
+
+        _sdk_spans_off.append({"tracer_provider": NoOpTracerProvider()})
+    options.setdefault("open_telemetry", _sdk_spans_off[0])
 
 
 def client(stream_events: int = STREAM_EVENTS, **options: Any) -> Any:
     """A sync `anthropic.Anthropic` on the canned transport, no retries."""
     import anthropic  # noqa: PLC0415 - imported when a benchmark needs a client
 
-    options.setdefault("open_telemetry", NO_SDK_SPANS)
+    _no_sdk_spans(options)
     return anthropic.Anthropic(
         api_key="sk-ant-bench",
         base_url="http://canned.anthropic.test",
@@ -131,7 +147,7 @@ def async_client(stream_events: int = STREAM_EVENTS, **options: Any) -> Any:
     """An `anthropic.AsyncAnthropic` on the canned transport, no retries."""
     import anthropic  # noqa: PLC0415
 
-    options.setdefault("open_telemetry", NO_SDK_SPANS)
+    _no_sdk_spans(options)
     return anthropic.AsyncAnthropic(
         api_key="sk-ant-bench",
         base_url="http://canned.anthropic.test",

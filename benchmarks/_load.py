@@ -81,16 +81,15 @@ def concurrency(rounds: int, calls_per_thread: int) -> dict[str, Any]:
             "bare SDK call": _canned.async_client(),
             "claude_logging": claude_logging.instrument(_canned.async_client()),
         }
-        for name, client in clients.items():
+        for client in clients.values():
             await _tasks_once(client)  # warm-up
-            del name
         for _ in range(rounds):
             for name, client in clients.items():
                 seconds, lag = await _tasks_once(client)
                 tasked[name].append(TASKS / seconds)
                 lags[name].extend(lag)
 
-    for name, client in sync.items():
+    for client in sync.values():
         _threads_once(client, max(calls_per_thread // 10, 1))  # warm-up
     for _ in range(rounds):
         for name, client in sync.items():
@@ -133,6 +132,7 @@ def rss_bytes() -> int:
 
 
 def _settled_rss() -> int:
+    gc.collect()  # dropped streams are found here; their finalisers run in the flush
     claude_logging.flush()
     gc.collect()
     return rss_bytes()

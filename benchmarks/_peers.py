@@ -146,7 +146,8 @@ def openllmetry() -> Peer:
     """Traceloop's OpenLLMetry `opentelemetry-instrumentation-anthropic` (patches SDK classes)."""
     peer = Peer(
         "OpenLLMetry opentelemetry-instrumentation-anthropic",
-        f"{_version('opentelemetry-instrumentation-anthropic')}, opentelemetry-sdk {_version('opentelemetry-sdk')}",
+        f"{_version('opentelemetry-instrumentation-anthropic')},"
+        f" opentelemetry-sdk {_version('opentelemetry-sdk')}",
     )
 
     def build() -> None:

@@ -22,11 +22,13 @@ def _ratio(value: float | None) -> str:
 def lines(results: dict[str, Any]) -> Iterator[str]:
     """The printed table, section by section."""
     meta, floor = results["meta"], results["floor"]
-    yield f"claude_logging benchmark ({meta['mode']}): {meta['rounds']} rounds x {meta['calls']} calls, interleaved"
-    yield f"python {meta['versions']['python']}, anthropic {meta['versions']['anthropic']}, {meta['cpus']} CPUs"
+    versions = meta["versions"]
+    yield f"claude_logging benchmark ({meta['mode']}): {meta['rounds']} rounds x {meta['calls']} calls"
+    yield f"python {versions['python']}, anthropic {versions['anthropic']}, {meta['cpus']} CPUs"
     yield ""
     yield "Floor (us per call)                            median      p99"
-    yield f"  bare SDK call (canned in-process transport)  {floor['sdk_median_us']:>7.1f}  {floor['sdk_p99_us']:>7.1f}"
+    sdk = f"{floor['sdk_median_us']:>7.1f}  {floor['sdk_p99_us']:>7.1f}"
+    yield f"  bare SDK call (canned in-process transport)  {sdk}"
     yield (
         f"  minimum logging work (20-field dict, json.dumps, write /dev/null)  "
         f"{floor['minimum_logging_us']:.2f} (p99 {floor['minimum_logging_p99_us']:.2f})"
@@ -46,7 +48,10 @@ def lines(results: dict[str, Any]) -> Iterator[str]:
 
 
 def _per_call(rows: list[dict[str, Any]]) -> Iterator[str]:
-    yield "Added per call, over the bare SDK call (us)      median    p99  CPU incl. writer  x floor  default is N x faster"
+    yield (
+        "Added per call, over the bare SDK call (us)      median    p99  CPU incl. writer  x floor"
+        "  default is N x faster"
+    )
     for row in rows:
         name = row["name"][:48]
         if row["status"] != "ok":
@@ -86,15 +91,18 @@ def _load(concurrency: dict[str, Any] | None, memory: dict[str, Any] | None) -> 
         lag = concurrency["loop_lag_ms"]
         yield "Concurrency                     bare SDK   claude_logging   added us/call"
         yield (
-            f"  {concurrency['threads']} threads, calls/s        {threads['bare SDK call']:>8} {threads['claude_logging']:>16}"
+            f"  {concurrency['threads']} threads, calls/s        {threads['bare SDK call']:>8}"
+            f" {threads['claude_logging']:>16}"
             f" {concurrency['threads_added_us_per_call']:>15}"
         )
         yield (
-            f"  {concurrency['tasks']} asyncio tasks, calls/s {tasks['bare SDK call']:>8} {tasks['claude_logging']:>16}"
+            f"  {concurrency['tasks']} asyncio tasks, calls/s {tasks['bare SDK call']:>8}"
+            f" {tasks['claude_logging']:>16}"
             f" {concurrency['tasks_added_us_per_call']:>15}"
         )
         bare, ours = lag["bare SDK call"], lag["claude_logging"]
-        yield f"  event-loop lag p99 / max, ms {bare['p99']:>5} / {bare['max']:<6} {ours['p99']:>7} / {ours['max']}"
+        lag_line = f"  event-loop lag p99 / max, ms {bare['p99']:>5} / {bare['max']:<6}"
+        yield f"{lag_line} {ours['p99']:>7} / {ours['max']}"
     if memory:
         yield (
             f"Memory: RSS growth {memory['rss_growth_after_calls_kib']} KiB after {memory['calls']} calls, "

@@ -50,7 +50,7 @@ class StreamRow:
 
 def rows(peers: list[Peer]) -> list[StreamRow]:
     """The bare SDK, our default setup, and every peer that runs, at both lengths."""
-    enter, leave, drain = _ours._configured("stdout", "flat")  # noqa: SLF001 - the same setup as per call
+    enter, leave, drain = _ours._configured("stdout", "flat")
 
     def ours(events: int) -> Variant:
         client = claude_logging.instrument(_canned.client(events))

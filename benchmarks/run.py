@@ -81,7 +81,7 @@ def say(message: str) -> None:
 
 @contextmanager
 def stdout_to_devnull() -> Iterator[int]:
-    """Point file descriptor 1 (and a line-buffered `sys.stdout` on it) at /dev/null; yields a /dev/null fd."""
+    """Point fd 1 (and a line-buffered `sys.stdout` on it) at /dev/null; yields a /dev/null fd."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     saved_fd, saved_stream = os.dup(1), sys.stdout
     sys.stdout.flush()
@@ -108,12 +108,14 @@ def measure(settings: Plan) -> dict[str, Any]:
         ours, alone = _ours.our_variants(), _ours.alone_variants()
         peer_calls = _peers.per_call_variants(peers)
         say(
-            f"per call: {settings.rounds} rounds x {settings.calls} calls x {len(floor + ours + alone + peer_calls)} variants"
+            f"per call: {settings.rounds} rounds x {settings.calls} calls"
+            f" x {len(floor + ours + alone + peer_calls)} variants"
         )
         interleave([*floor, *ours, *alone, *peer_calls], settings.rounds, settings.calls, settings.warmup)
         stream_rows = _streaming.rows(peers)
         say(
-            f"streams: {settings.rounds} rounds x {settings.stream_calls} streams x {2 * len(stream_rows)} variants"
+            f"streams: {settings.rounds} rounds x {settings.stream_calls} streams"
+            f" x {2 * len(stream_rows)} variants"
         )
         interleave(
             [v for row in stream_rows for v in (row.long, row.short)],
@@ -125,21 +127,27 @@ def measure(settings: Plan) -> dict[str, Any]:
         concurrency = _load.concurrency(settings.load_rounds, settings.thread_calls)
         say(f"memory: {settings.memory_calls} calls, {settings.memory_streams} abandoned streams ...")
         memory = _load.memory(settings.memory_calls, settings.memory_streams)
-    return results(settings, floor, ours + peer_calls, alone, stream_rows, concurrency, memory, peers)
+    measured = Measured(floor, ours + peer_calls, alone, stream_rows, concurrency, memory, peers)
+    return results(settings, measured)
 
 
-def results(
-    settings: Plan,
-    floor: list[Variant],
-    per_call: list[Variant],
-    alone: list[Variant],
-    stream_rows: list[_streaming.StreamRow],
-    concurrency: dict[str, Any],
-    memory: dict[str, Any],
-    peers: list[_peers.Peer],
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Measured:
+    """Everything a run measured, before it is turned into differences and ratios."""
+
+    floor: list[Variant]
+    per_call: list[Variant]
+    alone: list[Variant]
+    stream_rows: list[_streaming.StreamRow]
+    concurrency: dict[str, Any]
+    memory: dict[str, Any]
+    peers: list[_peers.Peer]
+
+
+def results(settings: Plan, measured: Measured) -> dict[str, Any]:
     """Turn the measured variants into the JSON document (differences, ratios, targets)."""
-    sdk, sdk_minimum, timer, minimum = floor
+    sdk, sdk_minimum, timer, minimum = measured.floor
+    per_call, alone, peers = measured.per_call, measured.alone, measured.peers
     minimum_cost = added(minimum, timer)
     floor_us = max(minimum_cost.median_us, 0.01)
     rows = [_row(sdk_minimum, sdk, floor_us), *(_row(v, sdk, floor_us) for v in per_call)]
@@ -148,7 +156,7 @@ def results(
         if row["group"] == "peer" and row["status"] == "ok":
             row["peer_over_default"] = round(row["median_us"] / default["median_us"], 2)
             row["peer_over_default_cpu"] = round(row["cpu_us"] / default["cpu_us"], 2)
-    streams = _stream_table(stream_rows)
+    streams = _stream_table(measured.stream_rows)
     document = {
         "meta": _meta(settings, peers),
         "floor": {
@@ -161,8 +169,8 @@ def results(
         "per_call": rows,
         "logging_work_alone": [_row(v, timer, floor_us, digits=2) for v in (minimum, *alone)],
         "streaming": streams,
-        "concurrency": concurrency,
-        "memory": memory,
+        "concurrency": measured.concurrency,
+        "memory": measured.memory,
     }
     document["targets"] = _targets(document, default, floor_us)
     return document
@@ -234,7 +242,8 @@ def _targets(document: dict[str, Any], default: dict[str, Any], floor_us: float)
         {
             "target": f"no memory growth (< {_report.MEMORY_LIMIT_KIB} KiB, nothing left in flight)",
             "measured": (
-                f"{memory['rss_growth_after_calls_kib']} KiB / {memory['rss_growth_after_abandoned_streams_kib']} KiB,"
+                f"{memory['rss_growth_after_calls_kib']} KiB /"
+                f" {memory['rss_growth_after_abandoned_streams_kib']} KiB,"
                 f" {memory['calls_in_flight_after']} in flight"
             ),
             "met": max(memory["rss_growth_after_calls_kib"], memory["rss_growth_after_abandoned_streams_kib"])
