@@ -146,11 +146,11 @@ class Measured:
 
 def results(settings: Plan, measured: Measured) -> dict[str, Any]:
     """Turn the measured variants into the JSON document (differences, ratios, targets)."""
-    sdk, sdk_minimum, timer, minimum = measured.floor
+    sdk, sdk_minimum, middleware, timer, minimum = measured.floor
     per_call, alone, peers = measured.per_call, measured.alone, measured.peers
     minimum_cost = added(minimum, timer)
     floor_us = max(minimum_cost.median_us, 0.01)
-    rows = [_row(sdk_minimum, sdk, floor_us), *(_row(v, sdk, floor_us) for v in per_call)]
+    rows = [_row(v, sdk, floor_us) for v in (sdk_minimum, middleware, *per_call)]
     default = next(row for row in rows if row["name"] == _ours.DEFAULT)
     for row in rows:
         if row["group"] == "peer" and row["status"] == "ok":
