@@ -8,6 +8,7 @@ part of what a logger does.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 from typing import Any, Final
@@ -98,7 +99,8 @@ class CannedTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         return httpx2.Response(200, headers=_JSON_HEADERS, content=MESSAGE_BODY)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        """Answer an async client."""
+        """Answer an async client, after yielding to the event loop once, as network I/O would."""
+        await asyncio.sleep(0)
         if b'"stream":true' in request.content:
             return httpx2.Response(200, headers=_SSE_HEADERS, content=_async_iter(self._chunks))
         return httpx2.Response(200, headers=_JSON_HEADERS, content=MESSAGE_BODY)

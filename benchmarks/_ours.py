@@ -81,16 +81,15 @@ def floor_variants(devnull_fd: int) -> list[Variant]:
     """The bare SDK call, and the minimum logging work measured alone and on top of the SDK call."""
     bare = _canned.client()
     message = bare.messages.create(**_canned.REQUEST)
-    create = bare.messages.create
     request = _canned.REQUEST
     clock, wall = time.perf_counter_ns, time.time
 
     def sdk() -> object:
-        return create(**request)
+        return bare.messages.create(**request)
 
     def sdk_and_minimum() -> object:
         start_wall, start = wall(), clock()
-        result = create(**request)
+        result = bare.messages.create(**request)
         minimum_logging_work(result, devnull_fd, start_wall, start, clock())
         return result
 
@@ -114,11 +113,11 @@ def _with_noop_middleware() -> Callable[[], object]:
         def handle(self, request: Any, call_next: Callable[[Any], Any]) -> Any:
             return call_next(request)
 
-    create = _canned.client(middleware=[Nothing()]).messages.create
+    client = _canned.client(middleware=[Nothing()])
     request = _canned.REQUEST
 
     def call() -> object:
-        return create(**request)
+        return client.messages.create(**request)
 
     return call
 
@@ -183,33 +182,30 @@ def _configured(
 
 
 def _instrumented_call(client: Any) -> Callable[[], object]:
-    create = client.messages.create
     request = _canned.REQUEST
 
     def call() -> object:
-        return create(**request)
+        return client.messages.create(**request)
 
     return call
 
 
 def _decorated_call(client: Any) -> Callable[[], object]:
-    create = client.messages.create
     request = _canned.REQUEST
 
     @claude_logging.log_call
     def ask() -> object:
-        return create(**request)
+        return client.messages.create(**request)
 
     return ask
 
 
 def _scoped_call(client: Any) -> Callable[[], object]:
-    create = client.messages.create
     request = _canned.REQUEST
 
     def ask() -> object:
         with claude_logging.log_call() as call:
-            message = create(**request)
+            message = client.messages.create(**request)
             call.record(message)
         return message
 

@@ -71,11 +71,10 @@ def _nothing() -> None:
 
 
 def _create(client: Any) -> Callable[[], object]:
-    create = client.messages.create
     request = _canned.REQUEST
 
     def call() -> object:
-        return create(**request)
+        return client.messages.create(**request)
 
     return call
 
@@ -83,13 +82,12 @@ def _create(client: Any) -> Callable[[], object]:
 def hand_written() -> Variant:
     """What users write today: try/except, time, print one JSON line."""
     client = _canned.client()
-    create = client.messages.create
     request = _canned.REQUEST
 
     def call() -> object:
         start = time.perf_counter()
         try:
-            message = create(**request)
+            message = client.messages.create(**request)
         except Exception as exc:
             print(json.dumps({"event": "claude.call", "error": type(exc).__name__}))
             raise

@@ -49,7 +49,7 @@ def lines(results: dict[str, Any]) -> Iterator[str]:
 
 def _per_call(rows: list[dict[str, Any]]) -> Iterator[str]:
     yield (
-        "Added per call, over the bare SDK call (us)      median    p99  CPU incl. writer  x floor"
+        "Added per call, over the bare SDK call (us)      median    p99  CPU incl. writer  x min.log"
         "  default is N x faster"
     )
     for row in rows:

@@ -26,12 +26,11 @@ LENGTHS = (_canned.STREAM_EVENTS, _canned.SHORT_STREAM_EVENTS)
 
 
 def _reader(client: Any) -> Callable[[], object]:
-    create = client.messages.create
     request = {**_canned.REQUEST, "stream": True}
 
     def read() -> object:
         last = None
-        for event in create(**request):
+        for event in client.messages.create(**request):
             last = event
         return last
 

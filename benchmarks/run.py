@@ -150,7 +150,9 @@ def results(settings: Plan, measured: Measured) -> dict[str, Any]:
     per_call, alone, peers = measured.per_call, measured.alone, measured.peers
     minimum_cost = added(minimum, timer)
     floor_us = max(minimum_cost.median_us, 0.01)
-    rows = [_row(v, sdk, floor_us) for v in (sdk_minimum, middleware, *per_call)]
+    # Over the SDK call, logging costs more than alone (caches the SDK shares): compare like with like.
+    sdk_floor_us = max(added(sdk_minimum, sdk).cpu_us, 0.01)
+    rows = [_row(v, sdk, sdk_floor_us) for v in (sdk_minimum, middleware, *per_call)]
     default = next(row for row in rows if row["name"] == _ours.DEFAULT)
     for row in rows:
         if row["group"] == "peer" and row["status"] == "ok":
@@ -165,6 +167,7 @@ def results(settings: Plan, measured: Measured) -> dict[str, Any]:
             "minimum_logging_us": round(minimum_cost.median_us, 2),
             "minimum_logging_p99_us": round(minimum_cost.p99_us, 2),
             "minimum_logging_cpu_us": round(minimum_cost.cpu_us, 2),
+            "minimum_logging_over_sdk_cpu_us": round(sdk_floor_us, 2),
         },
         "per_call": rows,
         "logging_work_alone": [_row(v, timer, floor_us, digits=2) for v in (minimum, *alone)],
@@ -172,7 +175,7 @@ def results(settings: Plan, measured: Measured) -> dict[str, Any]:
         "concurrency": measured.concurrency,
         "memory": measured.memory,
     }
-    document["targets"] = _targets(document, default, floor_us)
+    document["targets"] = _targets(document, default, floor_us, sdk_floor_us)
     return document
 
 
@@ -218,7 +221,9 @@ def _stream_table(stream_rows: list[_streaming.StreamRow]) -> list[dict[str, Any
     return table
 
 
-def _targets(document: dict[str, Any], default: dict[str, Any], floor_us: float) -> list[dict[str, Any]]:
+def _targets(
+    document: dict[str, Any], default: dict[str, Any], floor_us: float, sdk_floor_us: float
+) -> list[dict[str, Any]]:
     peers = [row for row in document["per_call"] if row["group"] == "peer" and row["status"] == "ok"]
     stream = next(row for row in document["streaming"] if row["name"] == _ours.DEFAULT)
     memory = document["memory"]
@@ -226,8 +231,12 @@ def _targets(document: dict[str, Any], default: dict[str, Any], floor_us: float)
     return [
         {
             "target": "default output adds <= 2x the minimum logging work (CPU incl. writer)",
-            "measured": f"{default['cpu_us']} us = {default['x_floor']}x of {round(floor_us, 2)} us",
-            "met": default["cpu_us"] <= 2 * floor_us,
+            "measured": (
+                f"{default['cpu_us']} us = {default['x_floor']}x the minimum measured the same way"
+                f" ({round(sdk_floor_us, 1)} us over the SDK call);"
+                f" {round(default['cpu_us'] / floor_us, 1)}x the minimum alone ({round(floor_us, 2)} us)"
+            ),
+            "met": default["cpu_us"] <= 2 * sdk_floor_us,
         },
         {
             "target": "<= 1 us added per SSE event",
