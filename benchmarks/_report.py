@@ -49,8 +49,8 @@ def lines(results: dict[str, Any]) -> Iterator[str]:
 
 def _per_call(rows: list[dict[str, Any]]) -> Iterator[str]:
     yield (
-        "Added per call, over the bare SDK call (us)      median    p99  CPU incl. writer  x min.log"
-        "  default is N x faster"
+        "Added per call, over the bare SDK call (us)      median    p99  CPU incl. writer (+-)  x min.log"
+        "  N x default"
     )
     for row in rows:
         name = row["name"][:48]
@@ -59,7 +59,8 @@ def _per_call(rows: list[dict[str, Any]]) -> Iterator[str]:
             continue
         yield (
             f"  {name:<48}{_cell(row['median_us']):>6} {_cell(row['p99_us']):>6} {_cell(row['cpu_us']):>17}"
-            f" {_ratio(row['x_floor']):>8}  {_ratio(row.get('peer_over_default')):>8}"
+            f" {'(' + _cell(row['cpu_spread_us']) + ')':>7} {_ratio(row['x_floor']):>8}"
+            f"  {_ratio(row.get('peer_over_default')):>8}"
         )
 
 
@@ -73,7 +74,7 @@ def _alone(rows: list[dict[str, Any]]) -> Iterator[str]:
 
 
 def _streams(rows: list[dict[str, Any]]) -> Iterator[str]:
-    yield "Streaming (500 and 10 events), added us        per event  per stream  500-event stream"
+    yield "Streaming (500 and 10 events), added CPU us    per event  per stream  500-event stream (+-)"
     for row in rows:
         name = row["name"][:48]
         if row["status"] != "ok":
@@ -81,7 +82,7 @@ def _streams(rows: list[dict[str, Any]]) -> Iterator[str]:
             continue
         yield (
             f"  {name:<48}{_cell(row['per_event_us'], 2):>7} {_cell(row['per_stream_us']):>11}"
-            f" {_cell(row['long_stream_us']):>17}"
+            f" {_cell(row['long_stream_us']):>17} ({_cell(row['long_stream_cpu_spread_us'])})"
         )
 
 

@@ -82,9 +82,13 @@ class StreamCost:
 
 
 def cost(row: StreamRow, floor: StreamRow) -> StreamCost:
-    """Solve `a + b * events` from the added cost at the two lengths."""
+    """Solve `a + b * events` from the added CPU time (every thread) at the two lengths.
+
+    CPU time, not wall time: a shared machine's preemption lands in wall time, and a whole 500-event
+    stream is long enough to be preempted; CPU time also counts the writer thread's work.
+    """
     long_added, short_added = added(row.long, floor.long), added(row.short, floor.short)
     long_events, short_events = LENGTHS
-    per_event = (long_added.median_us - short_added.median_us) / (long_events - short_events)
-    per_stream = short_added.median_us - per_event * short_events
+    per_event = (long_added.cpu_us - short_added.cpu_us) / (long_events - short_events)
+    per_stream = short_added.cpu_us - per_event * short_events
     return StreamCost(per_event, per_stream, long_added)

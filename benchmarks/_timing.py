@@ -96,6 +96,8 @@ class Added:
     cpu_us: float
     spread_us: float
     """Half the interquartile range of the per-round estimates: how much to trust `median_us`."""
+    cpu_spread_us: float
+    """The same for `cpu_us`."""
 
 
 def added(variant: Variant, reference: Variant) -> Added:
@@ -104,14 +106,18 @@ def added(variant: Variant, reference: Variant) -> Added:
     per_round = [mine - theirs for mine, theirs in pairs]
     cpu = [mine - theirs for mine, theirs in zip(variant.round_cpu, reference.round_cpu, strict=True)]
     p99 = (quantile(variant.latencies, 0.99) - quantile(reference.latencies, 0.99)) / 1000
-    spread = (quantile(per_round, 0.75) - quantile(per_round, 0.25)) / 2 if len(per_round) > 1 else 0.0
-    return Added(statistics.median(per_round), p99, statistics.median(cpu), spread)
+    return Added(
+        statistics.median(per_round), p99, statistics.median(cpu), _half_iqr(per_round), _half_iqr(cpu)
+    )
+
+
+def _half_iqr(values: list[float]) -> float:
+    return (quantile(values, 0.75) - quantile(values, 0.25)) / 2 if len(values) > 1 else 0.0
 
 
 def own(variant: Variant) -> Added:
     """A variant's own cost per call (for work measured without an SDK call)."""
     median = statistics.median(variant.round_medians)
     p99 = quantile(variant.latencies, 0.99) / 1000
-    rounds = variant.round_medians
-    spread = (quantile(rounds, 0.75) - quantile(rounds, 0.25)) / 2 if len(rounds) > 1 else 0.0
-    return Added(median, p99, statistics.median(variant.round_cpu), spread)
+    cpu = variant.round_cpu
+    return Added(median, p99, statistics.median(cpu), _half_iqr(variant.round_medians), _half_iqr(cpu))

@@ -200,6 +200,7 @@ def _row(variant: Variant, reference: Variant, floor_us: float, digits: int = 1)
         p99_us=round(cost.p99_us, digits),
         cpu_us=round(cost.cpu_us, digits),
         spread_us=round(cost.spread_us, digits),
+        cpu_spread_us=round(cost.cpu_spread_us, digits),
         x_floor=round(cost.cpu_us / floor_us, 2),
     )
     return row
@@ -214,8 +215,8 @@ def _stream_table(stream_rows: list[_streaming.StreamRow]) -> list[dict[str, Any
             entry.update(
                 per_event_us=round(cost.per_event_us, 3),
                 per_stream_us=round(cost.per_stream_us, 1),
-                long_stream_us=round(cost.long_stream.median_us, 1),
-                long_stream_cpu_us=round(cost.long_stream.cpu_us, 1),
+                long_stream_us=round(cost.long_stream.cpu_us, 1),
+                long_stream_cpu_spread_us=round(cost.long_stream.cpu_spread_us, 1),
             )
         table.append(entry)
     return table
