@@ -100,7 +100,8 @@ def _install(settings: Settings) -> Settings:
 def configure(**options: Any) -> None:
     """Set how events are written; every keyword is optional and unspecified ones keep their value.
 
-    Keywords: `output` ("stdout", "logging", "structlog"), `schema`, `service`, `env`,
+    Keywords: `output` ("stdout", "logging", "structlog", "otel"), `schema` ("flat",
+    "datadog", "ecs", "otel"; see docs/backends/), `service`, `env`,
     `version`, `capture_content`, `capture_error_message`, `redact`, `strict`, `blocking`,
     `buffer_size`, `max_line_bytes`, `max_field_chars`, `max_error_chars`,
     `max_content_chars`, `flush_timeout_s`, plus those of optional features (`prices`).

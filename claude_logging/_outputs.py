@@ -65,7 +65,7 @@ class LoggingOutput:
     def write(self, record: dict[str, Any]) -> None:
         """Hand the event to the stdlib logging machinery."""
         logger = self._logger
-        level = _LEVELS.get(record.get("level") or record.get("status") or "", logging.INFO)
+        level = _LEVELS.get(_schemas.level_of(record), logging.INFO)
         if logger.disabled or not logger.isEnabledFor(level):
             _guard.count_drop("level_disabled")
             return
@@ -103,16 +103,24 @@ class StructlogOutput:
         """Log the event at its level with the fields as key-value pairs."""
         fields = dict(record)
         name = fields.pop("event", None) or fields.get("message") or "claude.call"
-        level = fields.get("level") or fields.get("status") or "info"
+        level = _schemas.level_of(fields)
         method = getattr(self._logger, level if level in _LEVELS else "info")
         method(name, **fields)
         _guard.count("emitted")
+
+
+def _otel_output(settings: Settings) -> Output:
+    """`output="otel"`: through the app's OpenTelemetry LoggerProvider (`_otel.py`, imported on use)."""
+    from claude_logging._otel import OtelOutput  # noqa: PLC0415 - only apps that choose it import OTel
+
+    return OtelOutput(settings)
 
 
 OUTPUT_FACTORIES: dict[str, Callable[[Settings], Output]] = {
     "stdout": StdoutOutput,
     "logging": LoggingOutput,
     "structlog": StructlogOutput,
+    "otel": _otel_output,
 }
 _config.register_outputs(lambda: tuple(OUTPUT_FACTORIES))
 

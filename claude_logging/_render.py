@@ -19,6 +19,8 @@ from claude_logging._fields import CORE_FIELDS as _CORE_ORDER
 from claude_logging._sanitize import clean_label, clean_text, clean_value, mask_secrets
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from claude_logging._config import Settings
 
 LEVELS: Final[dict[str | None, str]] = {SUCCESS: "info", ABANDONED: "warning", INCOMPLETE: "warning"}
@@ -193,11 +195,19 @@ def encode_line(record: dict[str, Any], max_bytes: int) -> str:
     line = _encode(record)
     if len(line) <= max_bytes:
         return line
+    if record.get("event") != EVENT_NAME:
+        # Another schema's names: _schemas shrinks it in flat names and renders it again.
+        from claude_logging._schemas import encode_bounded  # noqa: PLC0415 - _schemas imports us
+
+        return encode_bounded(record, max_bytes)
     return _shrink(record, max_bytes)
 
 
-def _shrink(record: dict[str, Any], max_bytes: int) -> str:
-    """Drop the largest optional parts, in a fixed order, until the line fits."""
+def _shrink(record: dict[str, Any], max_bytes: int, encode: Callable[[dict[str, Any]], str] = _encode) -> str:
+    """Drop the largest optional parts, in a fixed order, until the line fits.
+
+    `encode` renders the flat `record` (another schema shrinks in flat names, then renders).
+    """
     shrunk = dict(record)
     dropped: list[str] = []
     extra = [key for key in shrunk if key not in _CORE_ORDER]
@@ -206,14 +216,14 @@ def _shrink(record: dict[str, Any], max_bytes: int) -> str:
             if key in shrunk and key != "truncated":
                 del shrunk[key]
                 dropped.append(key)
-        shrunk["truncated"] = [*record.get("truncated", ()), *dropped][:16]
-        line = _encode(shrunk)
+        shrunk["truncated"] = [*(record.get("truncated") or ()), *dropped][:16]
+        line = encode(shrunk)
         if len(line) <= max_bytes:
             return line
     minimal: dict[str, Any] = {key: shrunk[key] for key in _MINIMAL if key in shrunk}
     minimal["truncated"] = ["*"]
-    line = _encode(minimal)
-    return line if len(line) <= max_bytes else _encode({"event": EVENT_NAME, "truncated": ["*"]})
+    line = encode(minimal)
+    return line if len(line) <= max_bytes else encode({"event": EVENT_NAME, "truncated": ["*"]})
 
 
 _MINIMAL: Final = (

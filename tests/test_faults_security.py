@@ -311,7 +311,7 @@ def test_a_handler_that_makes_a_logged_call_does_not_recurse(api):
     assert seen == ["claude.call", "claude.call"]
 
 
-def test_our_logger_never_hangs_off_the_root_logger():
+def test_our_logger_never_hangs_off_the_root_logger(events):
     """Row F3/G3: importing and using the library attaches no handler anywhere."""
     with claude_logging.log_call():
         pass

@@ -1,4 +1,4 @@
-"""The `claude-logging` command: `demo` (and the subcommands other features add)."""
+"""The `claude-logging` command: `demo`, `report`, `dashboards` (and the subcommands other features add)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from claude_logging._cli import demo, report
+from claude_logging._cli import dashboards, demo, report
 
 Command = Callable[[argparse.Namespace], int]
 
 _COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     demo.add_parser,
     report.add_parser,
+    dashboards.add_parser,
 ]
 
 

@@ -1,0 +1,81 @@
+-- One query per dashboard view over claude_calls (schema.sql). Each starts with "-- name:";
+-- change the time window in the WHERE clause. Latency is latency_ms (milliseconds); input_tokens
+-- is Anthropic's count (cache excluded), so the prompt's total is input + cache read + cache write.
+
+-- name: calls_by_model_and_outcome
+SELECT model, outcome, count() AS calls
+FROM claude_calls
+WHERE timestamp >= now() - INTERVAL 1 DAY
+GROUP BY model, outcome
+ORDER BY calls DESC;
+
+-- name: latency_percentiles_by_model
+SELECT
+    model,
+    count() AS calls,
+    round(quantile(0.50)(latency_ms), 1) AS p50_ms,
+    round(quantile(0.95)(latency_ms), 1) AS p95_ms,
+    round(quantile(0.99)(latency_ms), 1) AS p99_ms
+FROM claude_calls
+WHERE timestamp >= now() - INTERVAL 1 DAY
+GROUP BY model
+ORDER BY p95_ms DESC;
+
+-- name: error_rate_by_error_type
+SELECT
+    error_type,
+    count() AS errors,
+    round(100 * errors / (SELECT count() FROM claude_calls WHERE timestamp >= now() - INTERVAL 1 DAY), 2) AS pct_of_calls
+FROM claude_calls
+WHERE timestamp >= now() - INTERVAL 1 DAY AND level = 'error'
+GROUP BY error_type
+ORDER BY errors DESC;
+
+-- name: rate_limited_and_overloaded_per_5m
+SELECT
+    toStartOfFiveMinutes(timestamp) AS bucket,
+    count() AS calls,
+    countIf(status_code = 429) AS http_429,
+    countIf(status_code = 529) AS http_529,
+    round(100 * http_429 / calls, 2) AS pct_429,
+    round(100 * http_529 / calls, 2) AS pct_529
+FROM claude_calls
+WHERE timestamp >= now() - INTERVAL 1 DAY
+GROUP BY bucket
+ORDER BY bucket;
+
+-- name: tokens_by_tenant_and_model
+SELECT
+    tenant_id,
+    model,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(cache_read_input_tokens) AS cache_read_tokens,
+    sum(cache_creation_input_tokens) AS cache_write_tokens,
+    input_tokens + cache_read_tokens + cache_write_tokens AS prompt_tokens_total
+FROM claude_calls
+WHERE timestamp >= now() - INTERVAL 1 DAY
+GROUP BY tenant_id, model
+ORDER BY prompt_tokens_total DESC;
+
+-- name: cost_by_tenant_and_model
+SELECT tenant_id, model, round(sum(cost_usd), 6) AS cost_usd, count() AS calls
+FROM claude_calls
+WHERE timestamp >= now() - INTERVAL 1 DAY
+GROUP BY tenant_id, model
+ORDER BY cost_usd DESC;
+
+-- name: slowest_models
+SELECT model, round(quantile(0.95)(latency_ms), 1) AS p95_ms, count() AS calls
+FROM claude_calls
+WHERE timestamp >= now() - INTERVAL 1 DAY
+GROUP BY model
+ORDER BY p95_ms DESC
+LIMIT 10;
+
+-- name: error_rate_per_5m
+SELECT toStartOfFiveMinutes(timestamp) AS bucket, round(100 * countIf(level = 'error') / count(), 2) AS error_pct
+FROM claude_calls
+WHERE timestamp >= now() - INTERVAL 1 DAY
+GROUP BY bucket
+ORDER BY bucket;
