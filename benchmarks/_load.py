@@ -146,24 +146,31 @@ def memory(calls: int, streams: int) -> dict[str, Any]:
     stream_request = {**request, "stream": True}
     for _ in range(max(calls // 10, 100)):
         create(**request)
-    before = _settled_rss()
-    for _ in range(calls):
-        create(**request)
-    after_calls = _settled_rss()
+    calls_rss = _readings(lambda: create(**request), calls)
     for _ in range(max(streams // 10, 100)):
         _abandon(create, stream_request)
-    before_streams = _settled_rss()
-    for _ in range(streams):
-        _abandon(create, stream_request)
-    after_streams = _settled_rss()
+    streams_rss = _readings(lambda: _abandon(create, stream_request), streams)
     return {
         "calls": calls,
-        "rss_growth_after_calls_kib": (after_calls - before) // 1024,
+        "rss_growth_after_calls_kib": (calls_rss[2] - calls_rss[0]) // 1024,
+        "rss_growth_second_half_of_calls_kib": (calls_rss[2] - calls_rss[1]) // 1024,
         "abandoned_streams": streams,
-        "rss_growth_after_abandoned_streams_kib": (after_streams - before_streams) // 1024,
+        "rss_growth_after_abandoned_streams_kib": (streams_rss[2] - streams_rss[0]) // 1024,
+        "rss_growth_second_half_of_streams_kib": (streams_rss[2] - streams_rss[1]) // 1024,
         "calls_in_flight_after": _calls.in_flight(),
-        "rss_mib": round(after_streams / 2**20, 1),
+        "rss_mib": round(streams_rss[2] / 2**20, 1),
     }
+
+
+def _readings(step: Any, count: int) -> tuple[int, int, int]:
+    """RSS before `count` steps, half-way and after: a leak grows in both halves, a warm-up in the first."""
+    before = _settled_rss()
+    for _ in range(count // 2):
+        step()
+    middle = _settled_rss()
+    for _ in range(count - count // 2):
+        step()
+    return before, middle, _settled_rss()
 
 
 def _abandon(create: Any, request: dict[str, Any]) -> None:

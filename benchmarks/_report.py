@@ -106,7 +106,11 @@ def _load(concurrency: dict[str, Any] | None, memory: dict[str, Any] | None) -> 
         yield f"{lag_line} {ours['p99']:>7} / {ours['max']}"
     if memory:
         yield (
-            f"Memory: RSS growth {memory['rss_growth_after_calls_kib']} KiB after {memory['calls']} calls, "
-            f"{memory['rss_growth_after_abandoned_streams_kib']} KiB after {memory['abandoned_streams']} "
-            f"abandoned streams; calls in flight after: {memory['calls_in_flight_after']}"
+            f"Memory: RSS growth {memory['rss_growth_after_calls_kib']} KiB after {memory['calls']} calls"
+            f" ({memory['rss_growth_second_half_of_calls_kib']} KiB in the second half),"
+        )
+        yield (
+            f"  {memory['rss_growth_after_abandoned_streams_kib']} KiB after {memory['abandoned_streams']}"
+            f" abandoned streams ({memory['rss_growth_second_half_of_streams_kib']} KiB in the second half);"
+            f" calls in flight after: {memory['calls_in_flight_after']}"
         )
