@@ -27,6 +27,9 @@ _RATELIMIT_HEADERS: Final = (
     ("anthropic-ratelimit-input-tokens-remaining", "ratelimit_input_tokens_remaining"),
     ("anthropic-ratelimit-output-tokens-remaining", "ratelimit_output_tokens_remaining"),
 )
+_HEADER_NAMES: Final = frozenset(
+    {b"request-id", b"retry-after-ms", b"retry-after", *(header.encode() for header, _ in _RATELIMIT_HEADERS)}
+)
 _public_names: dict[type, str] = {}
 _ABSENT: Final = object()
 
@@ -148,8 +151,11 @@ def record_headers(event: Event, headers: object) -> None:
     """Request id, retry-after and rate-limit headroom from response headers."""
     if headers is None:
         return
-    lookup = headers.get if isinstance(headers, Mapping) or hasattr(headers, "get") else None
-    if lookup is None:
+    if hasattr(type(headers), "raw") and hasattr(type(headers), "encoding"):
+        lookup = _wanted_headers(headers).get
+    elif isinstance(headers, Mapping) or hasattr(headers, "get"):
+        lookup = headers.get
+    else:
         return
     request_id = text(lookup("request-id"))
     if request_id is not None:
@@ -161,6 +167,22 @@ def record_headers(event: Event, headers: object) -> None:
     retry_after = _retry_after(lookup("retry-after-ms"), lookup("retry-after"))
     if retry_after is not None:
         event.retry_after_s = retry_after
+
+
+def _wanted_headers(headers: Any) -> dict[str, str]:
+    """The headers we read, from httpx2 `Headers`, exactly as its `get()` returns them.
+
+    `get()` scans all headers (a real response has about twenty) once per name and raises inside
+    for a missing one; a single pass over the raw pairs costs a tenth of six `get()`s.
+    """
+    encoding = headers.encoding
+    found: dict[str, str] = {}
+    for key, value in headers.raw:
+        name = key.lower()
+        if name in _HEADER_NAMES:
+            header, text = name.decode(encoding), value.decode(encoding)
+            found[header] = f"{found[header]}, {text}" if header in found else text
+    return found
 
 
 def _header_int(value: object) -> int | None:

@@ -1,0 +1,212 @@
+"""The floor and claude_logging's own variants: every entry point x every output x every schema.
+
+Outputs are set up once, each writing to /dev/null: `stdout` through the background writer to
+file descriptor 1 (which `run.py` points at /dev/null), `logging` through a handler with our
+`JsonFormatter`, `structlog` through a typical production configuration (JSON renderer, write
+logger, cached). Schemas come from `claude_logging._schemas.SCHEMAS`, so new ones are picked up.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+import _canned
+from _timing import Variant
+
+import claude_logging
+from claude_logging import _outputs, _schemas
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+OUTPUTS: Final = ("stdout", "logging", "structlog")
+ENTRY_POINTS: Final = ("instrument(client)", "@log_call", "with log_call()")
+DEFAULT: Final = "instrument(client) / stdout / flat"
+MIDDLEWARE_ROW: Final = "SDK call through one no-op middleware"
+"""`instrument()` records each HTTP attempt as SDK middleware; this row is the SDK's own price of that."""
+"""The row the targets are judged on: the recommended setup with every default."""
+
+
+def setup_outputs(devnull: Any) -> None:
+    """Point the `logging` and `structlog` outputs at /dev/null, as an application would configure them."""
+    import structlog  # noqa: PLC0415 - a dependency of ours, imported when benchmarking it
+
+    handler = logging.StreamHandler(devnull)
+    handler.setFormatter(claude_logging.JsonFormatter())
+    logger = logging.getLogger(_outputs.LOGGER_NAME)
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    structlog.configure(
+        processors=[structlog.processors.JSONRenderer()],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.WriteLoggerFactory(devnull),
+        cache_logger_on_first_use=True,
+    )
+
+
+def minimum_logging_work(message: Any, fd: int, start_wall: float, start: int, end: int) -> None:
+    """The least a logger can do per call: a 20-field dict, one `json.dumps`, one `write`."""
+    usage = message.usage
+    record = {
+        "timestamp": start_wall,
+        "level": "info",
+        "event": "claude.call",
+        "outcome": "success",
+        "model": message.model,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+        "max_tokens": 256,
+        "latency_ms": (end - start) / 1e6,
+        "status_code": 200,
+        "error_type": None,
+        "tenant_id": None,
+        "user_id": None,
+        "operation": "chat",
+        "request_id": message._request_id,
+        "message_id": message.id,
+        "stop_reason": message.stop_reason,
+        "stream": False,
+    }
+    os.write(fd, (json.dumps(record) + "\n").encode())
+
+
+def floor_variants(devnull_fd: int) -> list[Variant]:
+    """The bare SDK call, and the minimum logging work measured alone and on top of the SDK call."""
+    bare = _canned.client()
+    message = bare.messages.create(**_canned.REQUEST)
+    request = _canned.REQUEST
+    clock, wall = time.perf_counter_ns, time.time
+
+    def sdk() -> object:
+        return bare.messages.create(**request)
+
+    def sdk_and_minimum() -> object:
+        start_wall, start = wall(), clock()
+        result = bare.messages.create(**request)
+        minimum_logging_work(result, devnull_fd, start_wall, start, clock())
+        return result
+
+    def minimum_alone() -> None:
+        minimum_logging_work(message, devnull_fd, wall(), clock(), clock())
+
+    return [
+        Variant("bare SDK call", "floor", sdk),
+        Variant("SDK call + minimum logging work", "floor", sdk_and_minimum),
+        Variant(MIDDLEWARE_ROW, "floor", _with_noop_middleware()),
+        Variant("nothing (timer overhead)", "alone", _noop),
+        Variant("minimum logging work", "alone", minimum_alone),
+    ]
+
+
+def _with_noop_middleware() -> Callable[[], object]:
+    """The SDK call through one middleware that does nothing: what the SDK charges for any middleware."""
+    import anthropic  # noqa: PLC0415
+
+    class Nothing(anthropic.Middleware):  # type: ignore[misc]
+        def handle(self, request: Any, call_next: Callable[[Any], Any]) -> Any:
+            return call_next(request)
+
+    client = _canned.client(middleware=[Nothing()])
+    request = _canned.REQUEST
+
+    def call() -> object:
+        return client.messages.create(**request)
+
+    return call
+
+
+def _noop() -> None:
+    """Times the timer: subtracted from the work measured without an SDK call."""
+
+
+def our_variants() -> list[Variant]:
+    """Every entry point with every output and schema, each on the canned SDK call."""
+    bare = _canned.client()
+    instrumented = claude_logging.instrument(_canned.client())
+    calls: dict[str, Callable[[], object]] = {
+        "instrument(client)": _instrumented_call(instrumented),
+        "@log_call": _decorated_call(bare),
+        "with log_call()": _scoped_call(bare),
+    }
+    return [
+        Variant(
+            f"{entry} / {output} / {schema}", "claude_logging", calls[entry], *_configured(output, schema)
+        )
+        for schema in _schemas.SCHEMAS
+        for output in OUTPUTS
+        for entry in ENTRY_POINTS
+    ]
+
+
+def alone_variants() -> list[Variant]:
+    """Our logging work without the SDK call: a scope that records a parsed Message, per output."""
+    message = _canned.client().messages.create(**_canned.REQUEST)
+
+    def record() -> None:
+        with claude_logging.log_call() as call:
+            call.record(message)
+
+    return [
+        Variant(
+            f"with log_call(): record(message) / {output} / flat",
+            "alone",
+            record,
+            *_configured(output, "flat"),
+        )
+        for output in OUTPUTS
+    ]
+
+
+def _configured(
+    output: str, schema: str
+) -> tuple[Callable[[], None], Callable[[], None], Callable[[], None]]:
+    """`enter`, `leave` and `drain` for a batch written to `output` in `schema`."""
+
+    def enter() -> None:
+        claude_logging.configure(output=output, schema=schema)
+
+    def leave() -> None:
+        claude_logging.configure(output="stdout", schema="flat")
+
+    def drain() -> None:
+        claude_logging.flush()
+
+    return enter, leave, drain
+
+
+def _instrumented_call(client: Any) -> Callable[[], object]:
+    request = _canned.REQUEST
+
+    def call() -> object:
+        return client.messages.create(**request)
+
+    return call
+
+
+def _decorated_call(client: Any) -> Callable[[], object]:
+    request = _canned.REQUEST
+
+    @claude_logging.log_call
+    def ask() -> object:
+        return client.messages.create(**request)
+
+    return ask
+
+
+def _scoped_call(client: Any) -> Callable[[], object]:
+    request = _canned.REQUEST
+
+    def ask() -> object:
+        with claude_logging.log_call() as call:
+            message = client.messages.create(**request)
+            call.record(message)
+        return message
+
+    return ask

@@ -1,0 +1,304 @@
+"""Benchmark claude_logging against the floor and the peers, in one process, interleaved.
+
+    python benchmarks/run.py            # full run (about 10 minutes on 2 cores)
+    python benchmarks/run.py --quick    # a minute; same rows, fewer samples
+
+Peers come from the `bench` extra (`pip install -e ".[bench]"`); a peer that is not installed
+keeps its row, marked "not installed". Prints a table and writes JSON
+(`benchmarks/results/latest.json` unless `--json` says otherwise). Method: docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import platform
+import sys
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _load
+import _ours
+import _peers
+import _report
+import _streaming
+from _timing import Variant, added, interleave
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many samples each part of the run takes."""
+
+    mode: str
+    rounds: int
+    calls: int
+    warmup: int
+    stream_calls: int
+    thread_calls: int
+    load_rounds: int
+    memory_calls: int
+    memory_streams: int
+
+
+def plan(args: argparse.Namespace) -> Plan:
+    """The full or quick plan, with `--calls` / `--rounds` overriding the per-batch sizes."""
+    if args.quick:
+        base = Plan("quick", 4, 100, 10, 4, 40, 1, 5_000, 500)
+    else:
+        base = Plan("full", 16, 300, 20, 10, 250, 5, 100_000, 10_000)
+    calls = args.calls or base.calls
+    scale = calls / base.calls
+    return Plan(
+        base.mode,
+        args.rounds or base.rounds,
+        calls,
+        min(base.warmup, calls),
+        max(1, round(base.stream_calls * scale)),
+        max(1, round(base.thread_calls * scale)),
+        base.load_rounds,
+        max(10, round(base.memory_calls * scale)),
+        max(10, round(base.memory_streams * scale)),
+    )
+
+
+def say(message: str) -> None:
+    """Progress on stderr (stdout is /dev/null while measuring)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def stdout_to_devnull() -> Iterator[int]:
+    """Point fd 1 (and a line-buffered `sys.stdout` on it) at /dev/null; yields a /dev/null fd."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    saved_fd, saved_stream = os.dup(1), sys.stdout
+    sys.stdout.flush()
+    os.dup2(devnull, 1)
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True)
+    try:
+        yield devnull
+    finally:
+        sys.stdout.flush()
+        sys.stdout = saved_stream
+        os.dup2(saved_fd, 1)
+        os.close(saved_fd)
+
+
+def measure(settings: Plan) -> dict[str, Any]:
+    """Every measurement of the run, as the JSON document."""
+    with stdout_to_devnull() as devnull, open(os.devnull, "w") as devnull_file:  # noqa: PTH123
+        _ours.setup_outputs(devnull_file)
+        say("setting up peers ...")
+        peers = _peers.peers()
+        for peer in peers:
+            say(f"  {peer.name}: {peer.status}")
+        floor = _ours.floor_variants(devnull)
+        ours, alone = _ours.our_variants(), _ours.alone_variants()
+        peer_calls = _peers.per_call_variants(peers)
+        say(
+            f"per call: {settings.rounds} rounds x {settings.calls} calls"
+            f" x {len(floor + ours + alone + peer_calls)} variants"
+        )
+        interleave([*floor, *ours, *alone, *peer_calls], settings.rounds, settings.calls, settings.warmup)
+        stream_rows = _streaming.rows(peers)
+        say(
+            f"streams: {settings.rounds} rounds x {settings.stream_calls} streams"
+            f" x {2 * len(stream_rows)} variants"
+        )
+        interleave(
+            [v for row in stream_rows for v in (row.long, row.short)],
+            settings.rounds,
+            settings.stream_calls,
+            min(2, settings.stream_calls),
+        )
+        say("concurrency ...")
+        concurrency = _load.concurrency(settings.load_rounds, settings.thread_calls)
+        say(f"memory: {settings.memory_calls} calls, {settings.memory_streams} abandoned streams ...")
+        memory = _load.memory(settings.memory_calls, settings.memory_streams)
+    measured = Measured(floor, ours + peer_calls, alone, stream_rows, concurrency, memory, peers)
+    return results(settings, measured)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Everything a run measured, before it is turned into differences and ratios."""
+
+    floor: list[Variant]
+    per_call: list[Variant]
+    alone: list[Variant]
+    stream_rows: list[_streaming.StreamRow]
+    concurrency: dict[str, Any]
+    memory: dict[str, Any]
+    peers: list[_peers.Peer]
+
+
+def results(settings: Plan, measured: Measured) -> dict[str, Any]:
+    """Turn the measured variants into the JSON document (differences, ratios, targets)."""
+    sdk, sdk_minimum, middleware, timer, minimum = measured.floor
+    per_call, alone, peers = measured.per_call, measured.alone, measured.peers
+    minimum_cost = added(minimum, timer)
+    floor_us = max(minimum_cost.median_us, 0.01)
+    # Over the SDK call, logging costs more than alone (caches the SDK shares): compare like with like.
+    sdk_floor_us = max(added(sdk_minimum, sdk).cpu_us, 0.01)
+    rows = [_row(v, sdk, sdk_floor_us) for v in (sdk_minimum, middleware, *per_call)]
+    default = next(row for row in rows if row["name"] == _ours.DEFAULT)
+    for row in rows:
+        if row["group"] == "peer" and row["status"] == "ok":
+            row["peer_over_default"] = round(row["median_us"] / default["median_us"], 2)
+            row["peer_over_default_cpu"] = round(row["cpu_us"] / default["cpu_us"], 2)
+    streams = _stream_table(measured.stream_rows)
+    document = {
+        "meta": _meta(settings, peers),
+        "floor": {
+            "sdk_median_us": round(_median(sdk), 1),
+            "sdk_p99_us": round(_p99(sdk), 1),
+            "minimum_logging_us": round(minimum_cost.median_us, 2),
+            "minimum_logging_p99_us": round(minimum_cost.p99_us, 2),
+            "minimum_logging_cpu_us": round(minimum_cost.cpu_us, 2),
+            "minimum_logging_over_sdk_cpu_us": round(sdk_floor_us, 2),
+        },
+        "per_call": rows,
+        "logging_work_alone": [_row(v, timer, floor_us, digits=2) for v in (minimum, *alone)],
+        "streaming": streams,
+        "concurrency": measured.concurrency,
+        "memory": measured.memory,
+    }
+    document["targets"] = _targets(document, default, floor_us, sdk_floor_us)
+    return document
+
+
+def _median(variant: Variant) -> float:
+    return sorted(variant.latencies)[len(variant.latencies) // 2] / 1000
+
+
+def _p99(variant: Variant) -> float:
+    ordered = sorted(variant.latencies)
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] / 1000
+
+
+def _row(variant: Variant, reference: Variant, floor_us: float, digits: int = 1) -> dict[str, Any]:
+    row: dict[str, Any] = {"name": variant.name, "group": variant.group, "status": variant.status}
+    if variant.note:
+        row["note"] = variant.note
+    if not variant.runs:
+        return row
+    cost = added(variant, reference)
+    row.update(
+        median_us=round(cost.median_us, digits),
+        p99_us=round(cost.p99_us, digits),
+        cpu_us=round(cost.cpu_us, digits),
+        spread_us=round(cost.spread_us, digits),
+        cpu_spread_us=round(cost.cpu_spread_us, digits),
+        x_floor=round(cost.cpu_us / floor_us, 2),
+    )
+    return row
+
+
+def _stream_table(stream_rows: list[_streaming.StreamRow]) -> list[dict[str, Any]]:
+    floor, table = stream_rows[0], []
+    for row in stream_rows[1:]:
+        entry: dict[str, Any] = {"name": row.name, "group": row.group, "status": row.long.status}
+        if row.long.runs:
+            cost = _streaming.cost(row, floor)
+            entry.update(
+                per_event_us=round(cost.per_event_us, 3),
+                per_stream_us=round(cost.per_stream_us, 1),
+                long_stream_us=round(cost.long_stream.cpu_us, 1),
+                long_stream_cpu_spread_us=round(cost.long_stream.cpu_spread_us, 1),
+            )
+        table.append(entry)
+    return table
+
+
+def _targets(
+    document: dict[str, Any], default: dict[str, Any], floor_us: float, sdk_floor_us: float
+) -> list[dict[str, Any]]:
+    peers = [row for row in document["per_call"] if row["group"] == "peer" and row["status"] == "ok"]
+    stream = next(row for row in document["streaming"] if row["name"] == _ours.DEFAULT)
+    memory = document["memory"]
+    slowest_ratio = min((row["peer_over_default"] for row in peers), default=None)
+    return [
+        {
+            "target": "default output adds <= 2x the minimum logging work (CPU incl. writer)",
+            "measured": (
+                f"{default['cpu_us']} us = {default['x_floor']}x the minimum measured the same way"
+                f" ({round(sdk_floor_us, 1)} us over the SDK call);"
+                f" {round(default['cpu_us'] / floor_us, 1)}x the minimum alone ({round(floor_us, 2)} us)"
+            ),
+            "met": default["cpu_us"] <= 2 * sdk_floor_us,
+        },
+        {
+            "target": "<= 1 us added per SSE event",
+            "measured": f"{stream['per_event_us']} us per event",
+            "met": stream["per_event_us"] <= 1.0,
+        },
+        {
+            "target": "every peer that runs is slower per call than the default output",
+            "measured": ", ".join(f"{row['name'].split()[0]} {row['peer_over_default']}x" for row in peers),
+            "met": slowest_ratio is not None and slowest_ratio > 1,
+        },
+        {
+            "target": (
+                f"no memory growth (second half of the calls and of the streams < {_report.MEMORY_LIMIT_KIB}"
+                " KiB, nothing left in flight)"
+            ),
+            "measured": (
+                f"{memory['rss_growth_second_half_of_calls_kib']} KiB /"
+                f" {memory['rss_growth_second_half_of_streams_kib']} KiB,"
+                f" {memory['calls_in_flight_after']} in flight"
+            ),
+            "met": max(
+                memory["rss_growth_second_half_of_calls_kib"], memory["rss_growth_second_half_of_streams_kib"]
+            )
+            < _report.MEMORY_LIMIT_KIB
+            and memory["calls_in_flight_after"] == 0,
+        },
+    ]
+
+
+def _meta(settings: Plan, peers: list[_peers.Peer]) -> dict[str, Any]:
+    return {
+        "mode": settings.mode,
+        "rounds": settings.rounds,
+        "calls": settings.calls,
+        "stream_calls": settings.stream_calls,
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "versions": _peers.versions(),
+        "peers": {peer.name: peer.status for peer in peers},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run, print the table, write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples, same rows (about a minute)")
+    parser.add_argument("--calls", type=int, help="calls per batch (scales the other counts too)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds")
+    parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the results ({RESULTS})")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")  # the peers' deprecation notices would go to /dev/null anyway
+    document = measure(plan(args))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    for line in _report.lines(document):
+        print(line)
+    print(f"\nJSON: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
