@@ -93,8 +93,3 @@ class context:  # noqa: N801 - lower-case like contextlib's helpers, since it is
                 bound.reset(token)
 
         return cast("F", wrapper)
-
-
-def current_fields() -> Mapping[str, Any]:
-    """The fields bound here and now (a read-only snapshot)."""
-    return bound.get()

@@ -91,22 +91,3 @@ class Event:
     internal_error: bool | None = None
     fields: dict[str, Any] | None = None
     """Extra fields from `log_call(**fields)`, `call.set()` and `context()`; never override the above."""
-
-    @property
-    def model(self) -> str | None:
-        """The model the response names, else the requested one."""
-        return self.response_model or self.request_model
-
-    @property
-    def latency_ms(self) -> float | None:
-        """Milliseconds from start to end on the monotonic clock."""
-        if self.end_mono_ns is None:
-            return None
-        return max(self.end_mono_ns - self.start_mono_ns, 0) / 1e6
-
-    @property
-    def time_to_first_token_ms(self) -> float | None:
-        """Milliseconds from start to the first streamed token, when one arrived."""
-        if self.first_token_mono_ns is None:
-            return None
-        return max(self.first_token_mono_ns - self.start_mono_ns, 0) / 1e6

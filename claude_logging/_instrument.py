@@ -291,8 +291,3 @@ def uninstrument(client: ClientT) -> ClientT:
         attributes.pop(name, None)
     _remove_middleware(client)
     return client
-
-
-def is_instrumented(client: object) -> bool:
-    """Whether `instrument()` was applied to this very client."""
-    return _MARK in getattr(client, "__dict__", {})

@@ -48,7 +48,6 @@ class Worker:
         self._idle = True
         self._busy = False
         self._unreported_drops = 0
-        self._sink_failed = False
         self.capacity = 10_000
         self.blocking = False
 
@@ -175,7 +174,6 @@ class Worker:
             _guard.count_drop("sink_error", len(batch))
             with self._lock:
                 self._unreported_drops += len(batch)
-            self._sink_failed = True
             _guard.warn_once(
                 "sink_error",
                 "claude_logging: cannot write to stdout (%s); events are counted as dropped "
@@ -183,7 +181,6 @@ class Worker:
                 type(exc).__name__,
             )
             return
-        self._sink_failed = False
         _guard.count("emitted", len(batch))
 
     def _write_now(self, line: str) -> None:

@@ -14,9 +14,6 @@ if TYPE_CHECKING:
 
     from claude_logging._report._engine import Report
 
-WIDTH: Final = 100
-
-
 # -- number formats ------------------------------------------------------------------------------------
 
 
