@@ -49,6 +49,8 @@ class Field:
     """The object it goes in (OTel's `Attributes`, `Resource`); None for the top level."""
     default: Any = None
     """Written when the flat value is absent (a vendor-required attribute); read back as given."""
+    fallback: str | None = None
+    """The flat key `read()` copies when this one comes back absent (a value written only once)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,7 @@ class FieldMap:
         "_by_name",
         "_containers",
         "_extras_into",
+        "_fallbacks",
         "_finish",
         "_finish_names",
         "_fixed_names",
@@ -118,6 +121,7 @@ class FieldMap:
         fields = [entry for entry in (*entries, *trailing) if isinstance(entry, Field)]
         fixed = [entry for entry in entries if isinstance(entry, Fixed)]
         self._known = frozenset({field.flat for field in fields} | set(unmapped))
+        self._fallbacks = tuple((field.flat, field.fallback) for field in fields if field.fallback)
         self._by_name = {
             field.name: (field.flat, field.unit.back if field.unit else None) for field in fields
         }
@@ -181,6 +185,9 @@ class FieldMap:
                 flat[flat_key] = value if back is None or value is None else back(value, view)
             elif key not in self._fixed_names:
                 flat[key.removeprefix(namespace)] = value
+        for flat_key, source in self._fallbacks:
+            if flat.get(flat_key) is None:
+                flat[flat_key] = flat.get(source)
         return flat
 
     def names(self) -> frozenset[str]:

@@ -84,6 +84,13 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
                 truncated = [*(truncated or ()), key]
     if event.operation is not None:
         out["operation"] = event.operation
+    if out["model"] is not None:
+        request_model = event.request_model
+        out["request_model"] = (
+            out["model"]
+            if request_model is None or request_model == event.response_model
+            else clean_label(request_model, cap)[0]
+        )
     for key in ("request_id", "message_id", "stop_reason"):
         value = getattr(event, key)
         if value is not None:

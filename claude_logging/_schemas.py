@@ -86,9 +86,16 @@ def _message(flat: dict[str, Any]) -> str:
     return f"{text} {error_type}" if error_type else text
 
 
-def _response_model(flat: dict[str, Any]) -> str | None:
-    # The flat `model` is the response's when a Message arrived, else the requested one.
-    return flat.get("model") if "message_id" in flat else None
+def _response_model(model: str, flat: dict[str, Any]) -> str | None:
+    # The flat `model` is the response's when a response arrived (it names a message, or a model
+    # other than the one requested), else the requested one: written then as the request model only.
+    if "message_id" in flat or model != flat.get("request_model"):
+        return model
+    return None
+
+
+RESPONSE_MODEL: Final = Unit(_response_model, lambda model, _view: model)
+"""The flat `model` <-> `gen_ai.response.model`, present only when a response named it."""
 
 
 def _gen_ai(into: str | None = None) -> list[Field | Fixed]:
@@ -96,8 +103,8 @@ def _gen_ai(into: str | None = None) -> list[Field | Fixed]:
     return [
         Fixed("gen_ai.provider.name", "anthropic", into=into),
         Field("operation", "gen_ai.operation.name", default="chat", into=into),
-        Field("model", "gen_ai.request.model", into=into),
-        Fixed("gen_ai.response.model", compute=_response_model, into=into),
+        Field("request_model", "gen_ai.request.model", into=into),
+        Field("model", "gen_ai.response.model", RESPONSE_MODEL, into=into, fallback="request_model"),
         Field("max_tokens", "gen_ai.request.max_tokens", into=into),
         Field("input_tokens", "gen_ai.usage.input_tokens", OTEL_INPUT_TOKENS, into=into),
         Field("output_tokens", "gen_ai.usage.output_tokens", into=into),

@@ -233,7 +233,7 @@ def test_clickhouse_views_match_the_events(clickhouse):
     queries = named_queries(read("clickhouse", "queries.sql"))
 
     calls = {(r["model"], r["outcome"]): r["calls"] for r in run(db, queries["calls_by_model_and_outcome"])}
-    assert calls == Counter((e["model"], e["outcome"]) for e in events)
+    assert calls == Counter((e["request_model"], e["outcome"]) for e in events)
     errors = {r["error_type"]: r["errors"] for r in run(db, queries["error_rate_by_error_type"])}
     assert errors == Counter(e["error_type"] for e in events if e["level"] == "error")
     buckets = run(db, queries["rate_limited_and_overloaded_per_5m"])
@@ -242,9 +242,9 @@ def test_clickhouse_views_match_the_events(clickhouse):
     assert sum(b["http_529"] for b in buckets) == status_counts[529]
     assert sum(b["calls"] for b in buckets) == len(events)
     tokens = {(r["tenant_id"], r["model"]): r for r in run(db, queries["tokens_by_tenant_and_model"])}
-    assert len(tokens) == len({(e["tenant_id"], e["model"]) for e in events})
+    assert len(tokens) == len({(e["tenant_id"], e["request_model"]) for e in events})
     for (tenant, model), row in tokens.items():
-        mine = [e for e in events if (e["tenant_id"], e["model"]) == (tenant, model)]
+        mine = [e for e in events if (e["tenant_id"], e["request_model"]) == (tenant, model)]
         assert row["output_tokens"] == sql_sum(e["output_tokens"] for e in mine)
         prompt = [sql_sum(e[key] for e in mine) for key in PROMPT_KEYS]
         assert row["prompt_tokens_total"] == (None if None in prompt else sum(prompt))
@@ -323,7 +323,8 @@ def test_the_field_walk_sees_the_fields_the_views_need():
     assert {"duration", "gen_ai.request.model", "error.kind", "http.status_code", "claude.cost_usd"} <= (
         datadog_references()
     )
-    assert {"model", "latency_ms", "error_type", "status_code", "tenant_id", "cost_usd"} <= loki_references()
+    needed = {"request_model", "latency_ms", "error_type", "status_code", "tenant_id", "cost_usd"}
+    assert needed <= loki_references()
     assert {
         "event.duration",
         "gen_ai.request.model",

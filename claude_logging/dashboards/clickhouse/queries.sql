@@ -3,22 +3,22 @@
 -- is Anthropic's count (cache excluded), so the prompt's total is input + cache read + cache write.
 
 -- name: calls_by_model_and_outcome
-SELECT model, outcome, count() AS calls
+SELECT request_model AS model, outcome, count() AS calls
 FROM claude_calls
 WHERE timestamp >= now() - INTERVAL 1 DAY
-GROUP BY model, outcome
+GROUP BY request_model, outcome
 ORDER BY calls DESC;
 
 -- name: latency_percentiles_by_model
 SELECT
-    model,
+    request_model AS model,
     count() AS calls,
     round(quantile(0.50)(latency_ms), 1) AS p50_ms,
     round(quantile(0.95)(latency_ms), 1) AS p95_ms,
     round(quantile(0.99)(latency_ms), 1) AS p99_ms
 FROM claude_calls
 WHERE timestamp >= now() - INTERVAL 1 DAY
-GROUP BY model
+GROUP BY request_model
 ORDER BY p95_ms DESC;
 
 -- name: error_rate_by_error_type
@@ -47,7 +47,7 @@ ORDER BY bucket;
 -- name: tokens_by_tenant_and_model
 SELECT
     tenant_id,
-    model,
+    request_model AS model,
     sum(input_tokens) AS input_tokens,
     sum(output_tokens) AS output_tokens,
     sum(cache_read_input_tokens) AS cache_read_tokens,
@@ -55,21 +55,21 @@ SELECT
     input_tokens + cache_read_tokens + cache_write_tokens AS prompt_tokens_total
 FROM claude_calls
 WHERE timestamp >= now() - INTERVAL 1 DAY
-GROUP BY tenant_id, model
+GROUP BY tenant_id, request_model
 ORDER BY prompt_tokens_total DESC;
 
 -- name: cost_by_tenant_and_model
-SELECT tenant_id, model, round(sum(cost_usd), 6) AS cost_usd, count() AS calls
+SELECT tenant_id, request_model AS model, round(sum(cost_usd), 6) AS cost_usd, count() AS calls
 FROM claude_calls
 WHERE timestamp >= now() - INTERVAL 1 DAY
-GROUP BY tenant_id, model
+GROUP BY tenant_id, request_model
 ORDER BY cost_usd DESC;
 
 -- name: slowest_models
-SELECT model, round(quantile(0.95)(latency_ms), 1) AS p95_ms, count() AS calls
+SELECT request_model AS model, round(quantile(0.95)(latency_ms), 1) AS p95_ms, count() AS calls
 FROM claude_calls
 WHERE timestamp >= now() - INTERVAL 1 DAY
-GROUP BY model
+GROUP BY request_model
 ORDER BY p95_ms DESC
 LIMIT 10;
 

@@ -3,7 +3,8 @@
 --   clickhouse-client --query "INSERT INTO claude_calls SETTINGS date_time_input_format = 'best_effort',
 --     input_format_skip_unknown_fields = 1, input_format_null_as_default = 1 FORMAT JSONEachRow" < events.ndjson
 -- Counts are Nullable: a missing count is unknown, not zero (docs/schema.md). Low-cardinality
--- labels (model, outcome, tenant, error type) are LowCardinality; ids stay plain strings.
+-- labels (model, outcome, tenant, error type) are LowCardinality; ids stay plain strings. The views
+-- group by request_model: the model asked for, the same for a call's failures and successes.
 CREATE TABLE IF NOT EXISTS claude_calls
 (
     timestamp DateTime64(6, 'UTC'),
@@ -23,6 +24,7 @@ CREATE TABLE IF NOT EXISTS claude_calls
     user_id Nullable(String),
     call_id String,
     operation LowCardinality(Nullable(String)),
+    request_model LowCardinality(String),
     request_id Nullable(String),
     message_id Nullable(String),
     stop_reason LowCardinality(Nullable(String)),
@@ -53,4 +55,4 @@ CREATE TABLE IF NOT EXISTS claude_calls
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(timestamp)
-ORDER BY (service, model, timestamp);
+ORDER BY (service, request_model, timestamp);
