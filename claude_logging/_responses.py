@@ -86,7 +86,8 @@ def observe(call: Call, result: object) -> None:
     if response is None:
         call.finish(SUCCESS)
         return
-    record_headers(event, response.headers)
+    if event.request_id is None:  # the SDK middleware has read this response's headers already
+        record_headers(event, response.headers)
     if observer_of(response) is not None:
         call.finish(SUCCESS)  # someone already watches this body; do not count it twice
     elif not response.is_closed:
