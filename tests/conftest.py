@@ -65,6 +65,23 @@ def async_client(api: testing.FakeAnthropicAPI) -> Any:
     return claude_logging.instrument(api.async_client(max_retries=2))
 
 
+@pytest.fixture(params=["instrument", "log_call"])
+def way(request: pytest.FixtureRequest) -> Iterator[str]:
+    """How a framework test turns logging on without touching the framework's client.
+
+    `instrument`: `claude_logging.instrument()` for the whole process (undone after the test);
+    `log_call`: nothing here, the test wraps the framework call in a scope (`frameworks_kit.logged`).
+    """
+    if request.param == "instrument":
+        claude_logging.instrument()
+        try:
+            yield request.param
+        finally:
+            claude_logging.uninstrument()
+    else:
+        yield request.param
+
+
 @pytest.fixture
 def events() -> Iterator[list[dict[str, Any]]]:
     """The events emitted during the test, as parsed JSON lines."""
