@@ -1,4 +1,4 @@
-"""The `claude-logging` command: `demo`, `report`, `dashboards` (and the subcommands other features add)."""
+"""The `claude-logging` command: `demo`, `report`, `dashboards`, `run` (and what other features add)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from claude_logging._cli import dashboards, demo, report
+from claude_logging._cli import dashboards, demo, report, run
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -14,6 +14,7 @@ _COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], 
     demo.add_parser,
     report.add_parser,
     dashboards.add_parser,
+    run.add_parser,
 ]
 
 
