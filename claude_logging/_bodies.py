@@ -7,14 +7,25 @@ first use, so importing the library does not import the HTTP client.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx2
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
-    from claude_logging._streams import StreamObserver
+
+class StreamObserver(Protocol):
+    """What a body reports to (`_streams.StreamObserver`): its bytes, how reading ended, its loss."""
+
+    def body_chunk(self, chunk: bytes, /) -> None:
+        """Bytes of the body, as read."""
+
+    def body_end(self, how: str, error: BaseException | None = None, /) -> None:
+        """The body was read to its end (`read`), failed with `error`, or was `closed`."""
+
+    def body_gone(self) -> None:
+        """The body was collected."""
 
 
 class _SyncBody(httpx2.SyncByteStream):

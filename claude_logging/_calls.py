@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
 import time
 from contextvars import ContextVar
-from typing import Any, Final
+from typing import Final
 
-from claude_logging import _guard, _outputs, _pricing
+from claude_logging import _config, _guard, _outputs, _pricing
 from claude_logging._capture import outcome_of, record_exception
-from claude_logging._event import INCOMPLETE, SUCCESS, Event, Outcome
+from claude_logging._event import ERROR, INCOMPLETE, SUCCESS, Event, Outcome
 
 _allocate_lock = threading.Lock
 now = time.perf_counter_ns
@@ -62,7 +63,7 @@ class Call:
         event.outcome = outcome
         if exc is not None:
             try:
-                record_exception(event, exc)
+                record_exception(event, exc, app_text=_config.current().capture_error_message == "all")
             except Exception as error:
                 event.internal_error = True
                 _guard.internal_error("capture.exception", error)
@@ -171,10 +172,19 @@ _FAILURE: Final = (
     "status_code",
     "error_type",
     "api_error_type",
+    "api_error_class",
     "error_message",
     "error_message_source",
     "retry_after_s",
 )
+_API_FAILURE: Final = (
+    "status_code",
+    "api_error_type",
+    "error_message",
+    "error_message_source",
+    "retry_after_s",
+)
+"""What a failed API call inside a scope tells the scope, whatever exception the scope ends with."""
 
 
 def merge(scope: Event, call: Event, *, late: bool) -> None:
@@ -197,6 +207,7 @@ def merge(scope: Event, call: Event, *, late: bool) -> None:
         if getattr(scope, name) is None:
             setattr(scope, name, getattr(call, name))
     scope.api_calls += call.api_calls
+    _merge_status(scope, call)
     if call.cost_unknown or (call.cost_usd is None and (call.input_tokens or call.output_tokens)):
         scope.cost_unknown = True
     scope.stream = scope.stream or call.stream
@@ -205,6 +216,26 @@ def merge(scope: Event, call: Event, *, late: bool) -> None:
         scope.completion = call.completion if scope.completion is None else scope.completion + call.completion
     if late:
         _merge_late(scope, call)
+
+
+def _merge_status(scope: Event, call: Event) -> None:
+    """The last API call's status, and its failure facts if it failed.
+
+    A framework that wraps the API's error in its own exception, or an app that catches it, still
+    leaves the scope's event with the failed call's `status_code`, `api_error_type` and the SDK's
+    error class (`api_error_class`); a later successful call clears them.
+    """
+    if call.api_calls != 1:
+        return  # a nested scope's record: its own status was settled by its own calls
+    if call.outcome == SUCCESS:
+        scope.status_code = call.status_code
+        scope.api_error_type = scope.api_error_class = scope.retry_after_s = None
+        if scope.error_message_source == "api":
+            scope.error_message = scope.error_message_source = None
+    elif call.outcome == ERROR:
+        for name in _API_FAILURE:
+            setattr(scope, name, getattr(call, name))
+        scope.api_error_class = call.api_error_class or call.error_type
 
 
 def _merge_late(scope: Event, call: Event) -> None:
@@ -259,20 +290,15 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-_trace: Any = None
-
-
 def stamp_trace(event: Event) -> None:
-    """Copy the current OpenTelemetry trace and span ids (hex) onto `event`, when a span is active."""
-    global _trace  # noqa: PLW0603 - the opentelemetry.trace module, imported on first use
-    trace = _trace
-    if trace is None:
-        try:
-            from opentelemetry import trace  # noqa: PLC0415 - optional, and slow to import
-        except Exception:
-            trace = False
-        _trace = trace
-    if trace is False:
+    """Copy the current OpenTelemetry trace and span ids (hex) onto `event`, when a span is active.
+
+    OpenTelemetry is called only when it is in use: its trace API is loaded (the anthropic SDK
+    loads it itself, so that alone says nothing) and its context holds something, which is where
+    an active span would be. Reading that context is a context-variable read, not an OTel call.
+    """
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is None or not _otel_context_in_use():
         return
     try:
         context = trace.get_current_span().get_span_context()
@@ -281,3 +307,15 @@ def stamp_trace(event: Event) -> None:
             event.span_id = f"{context.span_id:016x}"
     except Exception:
         pass
+
+
+def _otel_context_in_use() -> bool:
+    """Whether OpenTelemetry's current context is other than the empty one (True when unsure)."""
+    runtime = getattr(sys.modules.get("opentelemetry.context"), "_RUNTIME_CONTEXT", None)
+    variable = getattr(runtime, "_current_context", None)
+    if not isinstance(variable, ContextVar):
+        return True
+    try:
+        return bool(variable.get())
+    except Exception:
+        return True

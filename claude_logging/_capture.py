@@ -31,6 +31,7 @@ _HEADER_NAMES: Final = frozenset(
     {b"request-id", b"retry-after-ms", b"retry-after", *(header.encode() for header, _ in _RATELIMIT_HEADERS)}
 )
 _public_names: dict[type, str] = {}
+_MAX_CHAIN: Final = 32
 _ABSENT: Final = object()
 
 
@@ -232,35 +233,80 @@ def outcome_of(exc: BaseException) -> Outcome:
     return ERROR
 
 
-def record_exception(event: Event, exc: BaseException) -> None:
-    """Error type, status, API error type, request id, headers and a bounded message of `exc`."""
-    cls = type(exc)
-    event.error_type = public_name(cls)
-    if not cls.__module__.startswith("anthropic"):
+def api_error_of(exc: BaseException) -> BaseException | None:
+    """The SDK's `APIError` that `exc` is or wraps (along `__cause__` / `__context__`), if any.
+
+    Found by what it is, not by the module of its class: a framework's subclass of
+    `anthropic.RateLimitError` is one, and a wrapper raised `from` one leads to it. An app's own
+    `anthropic.AnthropicError(...)` is not an API error: it did not come from the API or the SDK.
+    """
+    sdk = sys.modules.get("anthropic")
+    base = getattr(sdk, "APIError", None)
+    if not isinstance(base, type):
+        return None
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending and len(seen) < _MAX_CHAIN:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, base):
+            return current
+        pending.extend(linked for linked in (current.__cause__, current.__context__) if linked is not None)
+    return None
+
+
+def sdk_class_name(cls: type) -> str | None:
+    """The public name of the first class in `cls`'s MRO that the anthropic SDK defines."""
+    for klass in cls.__mro__:
+        module = klass.__module__ or ""
+        if module == "anthropic" or module.startswith("anthropic."):
+            return public_name(klass)
+    return None
+
+
+def record_exception(event: Event, exc: BaseException, *, app_text: bool = False) -> None:
+    """Error class, and the API's status, error type, request id, headers and message of `exc`.
+
+    `error_type` is the class raised. When that is not the SDK's own class (a framework's subclass
+    or wrapper), `api_error_class` names the SDK class of the API error found in or under it. The
+    text of an exception that is not an API error is read only when `app_text` asks for it (it is
+    written only then), so its `__str__` never runs for nothing on the caller's thread.
+    """
+    event.error_type = public_name(type(exc))
+    if event.api_error_class == event.error_type:
+        event.api_error_class = None  # the scope's own exception is the API error a call inside it saw
+    api = api_error_of(exc)
+    if api is None:
         if (
-            event.error_message is None
+            app_text
+            and event.error_message is None
             and not isinstance(exc, (KeyboardInterrupt, SystemExit))
             and not _is_cancellation(exc)
         ):
             event.error_message = _exception_text(exc)
             event.error_message_source = "app"
         return
-    status = get(exc, "status_code")
-    response = get(exc, "response")
+    api_class = sdk_class_name(type(api))
+    if api_class is not None and api_class != event.error_type:
+        event.api_error_class = api_class
+    status = get(api, "status_code")
+    response = get(api, "response")
     if type(status) is int and response is not None:
         event.status_code = status
         record_headers(event, get(response, "headers"))
-    api_type = text(get(exc, "type"))
+    api_type = text(get(api, "type"))
     if api_type is not None:
         event.api_error_type = api_type
-    request_id = text(get(exc, "request_id"))
+    request_id = text(get(api, "request_id"))
     if request_id is not None:
         event.request_id = request_id
     if type(status) is int and response is not None:
         # The API's own `error.message`; never the raw body of a non-JSON answer (a proxy's page).
-        message = text(get(exc, "api_message")) or _api_message(get(exc, "body"))
+        message = text(get(api, "api_message")) or _api_message(get(api, "body"))
     else:
-        message = _exception_text(exc)  # the SDK's own wording ("Connection error.", ...)
+        message = _exception_text(api)  # the SDK's own wording ("Connection error.", ...)
     if message is not None:
         event.error_message = message
         event.error_message_source = "api"

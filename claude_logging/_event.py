@@ -62,6 +62,8 @@ class Event:
     status_code: int | None = None
     error_type: str | None = None
     api_error_type: str | None = None
+    api_error_class: str | None = None
+    """The SDK's class of the API error under a raised exception of another class (a framework's)."""
     error_message: str | None = None
     error_message_source: str | None = None
     """`api` for text authored by the Anthropic API or SDK, `app` for any other exception's message."""

@@ -14,7 +14,7 @@ CORE_FIELDS: Final = frozenset(
         "cache_read_input_tokens", "cache_creation_input_tokens", "max_tokens", "latency_ms",
         "status_code", "error_type", "tenant_id", "user_id", "call_id", "operation", "request_model",
         "request_id", "message_id", "stop_reason", "stream", "stream_completed", "time_to_first_token_ms",
-        "retries", "api_error_type", "retry_after_s", "ratelimit_requests_remaining",
+        "retries", "api_error_type", "api_error_class", "retry_after_s", "ratelimit_requests_remaining",
         "ratelimit_input_tokens_remaining", "ratelimit_output_tokens_remaining", "error_message",
         "api_calls", "cost_usd", "counted_input_tokens", "function", "service", "env", "version",
         "prompt", "completion", "internal_error", "truncated", "dropped_events", "trace_id", "span_id",

@@ -109,6 +109,8 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         out["retries"] = event.retries
     if event.api_error_type is not None:
         out["api_error_type"] = clean_label(event.api_error_type, cap)[0]
+    if event.api_error_class is not None:
+        out["api_error_class"] = clean_label(event.api_error_class, cap)[0]
     if event.retry_after_s is not None:
         out["retry_after_s"] = event.retry_after_s
     if event.ratelimit_requests_remaining is not None:

@@ -33,8 +33,6 @@ from claude_logging._writer import WORKER
 if TYPE_CHECKING:
     import httpx2
 
-    from claude_logging._scope import Scope
-
 
 def _http_response(value: object) -> httpx2.Response | None:
     """The `httpx2.Response` behind a Stream (`.response`) or an APIResponse (`.http_response`).
@@ -86,7 +84,7 @@ def observe(call: Call, result: object) -> None:
     if response is None:
         call.finish(SUCCESS)
         return
-    if event.request_id is None:  # the SDK middleware has read this response's headers already
+    if event.request_id is None:  # each attempt's headers were read already
         record_headers(event, response.headers)
     if observer_of(response) is not None:
         call.finish(SUCCESS)  # someone already watches this body; do not count it twice
@@ -101,7 +99,7 @@ def observe(call: Call, result: object) -> None:
         call.finish(SUCCESS)
 
 
-def record(scope: Scope, value: object) -> None:
+def record(scope: Call, value: object) -> None:
     """Fold what `value` tells into `scope`; a stream keeps the scope open until it ends."""
     if is_message(value):
         _fold_message(scope, value)
@@ -138,12 +136,12 @@ def record(scope: Scope, value: object) -> None:
         _fold_message(scope, body, headers=response.headers)
 
 
-def _part(scope: Scope) -> Event:
+def _part(scope: Call) -> Event:
     """A record for one response inside `scope`, on the scope's clock."""
     return Event(start_wall_ns=scope.event.start_wall_ns, start_mono_ns=scope.event.start_mono_ns)
 
 
-def _fold_message(scope: Scope, message: object, headers: object = None) -> None:
+def _fold_message(scope: Call, message: object, headers: object = None) -> None:
     part = _part(scope)
     record_headers(part, headers)
     record_message(part, message)
@@ -154,7 +152,7 @@ def _fold_message(scope: Scope, message: object, headers: object = None) -> None
     _fold(scope, part)
 
 
-def _fold(scope: Scope, part: Event) -> None:
+def _fold(scope: Call, part: Event) -> None:
     try:
         _pricing.price(part)  # each API-level part at its own model's prices
     except Exception as exc:
@@ -176,7 +174,7 @@ def _manager_request_attribute(value: object) -> str | None:
     return None
 
 
-def _adopt_manager(scope: Scope, manager: object) -> None:
+def _adopt_manager(scope: Call, manager: object) -> None:
     """Make the request that entering `manager` sends belong to `scope`, which waits for it."""
     attribute = _manager_request_attribute(manager)
     if attribute is None:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-from claude_logging import _guard, _responses
+from claude_logging import _guard, _responses, _seams
 from claude_logging._calls import Call, current_scope, new_event, stamp_trace
 from claude_logging._capture import outcome_of
 from claude_logging._context import bound
@@ -44,8 +45,11 @@ class Scope(Call):
     def __init__(self, event: Event, parent: Call | None) -> None:
         """Open a scope (prefer `log_call`); it is not active until `_activate()`."""
         super().__init__(event, parent)
-        self._results: list[object] = []
+        self._results: list[Callable[[], object]] = []
         self._token: Any = None
+
+    def _seen(self, response: object) -> bool:
+        return any(seen() is response for seen in self._results)
 
     def record(self, response: object) -> None:
         """Record a Message, a stream (the event then waits for its end), or a raw API response.
@@ -53,17 +57,24 @@ class Scope(Call):
         Recording the same object twice, or one an instrumented client already logged, is a no-op.
         """
         try:
-            if self.completed or any(seen is response for seen in self._results):
+            if self.completed or self._seen(response):
                 return
-            self._results.append(response)
+            self.remember(response)
             _responses.record(self, response)
         except Exception as exc:
             self.event.internal_error = True
             _guard.internal_error("record", exc)
 
     def remember(self, response: object) -> None:
-        """Note a response that an instrumented call has already folded into this scope."""
-        self._results.append(response)
+        """Note a response that is already folded into this scope, without keeping it alive.
+
+        A weak reference: a stream the application drops must be finalised when it is dropped,
+        not when the scope ends. (An object that takes no weak reference is remembered strongly.)
+        """
+        try:
+            self._results.append(weakref.ref(response))
+        except TypeError:
+            self._results.append(lambda: response)
 
     def set(self, **fields: Any) -> None:
         """Add fields now: `tenant_id`, `user_id`, `model`, `max_tokens` or extra fields.
@@ -149,6 +160,8 @@ class LogCall:
     def _open(self, function: str | None) -> Scope | None:
         """A new scope with this spec's fields over the context's; None if that failed."""
         try:
+            if not _seams.installed():
+                _seams.install()  # from now on, every SDK call inside a scope is seen
             event = new_event()
             bound_fields = bound.get()
             event.request_model = self._model
@@ -159,7 +172,7 @@ class LogCall:
             event.user_id = self._user_id if self._user_id is not None else bound_fields.get("user_id")
             event.function = function
             if (
-                len(bound_fields) > (event.tenant_id is not None) + (event.user_id is not None)
+                len(bound_fields) > ("tenant_id" in bound_fields) + ("user_id" in bound_fields)
                 or self._fields
             ):
                 extra = {k: v for k, v in bound_fields.items() if k not in ("tenant_id", "user_id")}

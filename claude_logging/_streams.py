@@ -64,6 +64,10 @@ class StreamObserver:
         self._content_cap = content_cap
         self._completion: list[str] | None = [] if content_cap else None
 
+    def raw_only(self) -> None:
+        """Read usage from the body's bytes only: a `Stream` reports to another observer."""
+        self._raw = True
+
     # -- the SDK's StreamObserver protocol (called by Stream / AsyncStream) ----------------------
 
     def begin(self) -> None:
@@ -249,19 +253,49 @@ def _forward(inner: object, method: str, *args: object) -> None:
 
 
 def observer_of(response: object) -> StreamObserver | None:
-    """Our observer on the body of `response`, if we already watch it."""
+    """Our observer on the body of `response` (or inside the SDK's own wrapper of it), if we watch it."""
     body = getattr(response, "stream", None)
     observer = getattr(body, "stream_observer", None)
+    if isinstance(observer, StreamObserver):
+        return observer
+    inner = _inner_body(body)
+    observer = getattr(inner, "stream_observer", None)
     return observer if isinstance(observer, StreamObserver) else None
 
 
+def _inner_body(body: object) -> object:
+    """The body inside the SDK's own span-ending wrapper (`_body` / `_async_body`), else None."""
+    if getattr(body, "stream_observer", None) is None:
+        return None
+    try:
+        attributes = vars(body)
+    except TypeError:
+        return None
+    return attributes.get("_body", attributes.get("_async_body"))
+
+
 def watch(call: Call, response: httpx2.Response, content_cap: int | None = None) -> StreamObserver:
-    """Wrap the unread body of `response` so that reading it ends `call` exactly once."""
+    """Wrap the unread body of `response` so that reading it ends `call` exactly once.
+
+    A body that already reports to an observer is the SDK's own tracing's: it stays where it is,
+    the observer the SDK's `Stream` finds stays the SDK's, and our wrapper goes inside it, reading
+    the server-sent events from the bytes (the same accounting, from the raw lines).
+    """
     from claude_logging._bodies import wrap  # noqa: PLC0415 - httpx2 is imported on first use only
 
     if "text/event-stream" in response.headers.get("content-type", ""):
         call.event.stream = True
     body = response.stream
+    inner = _inner_body(body)
+    if inner is not None:
+        observer = StreamObserver(call, None, content_cap)
+        observer.raw_only()
+        wrapped = wrap(inner, observer)
+        attributes = vars(body)
+        for name in ("_body", "_async_body"):
+            if attributes.get(name) is inner:
+                attributes[name] = wrapped
+        return observer
     observer = StreamObserver(call, getattr(body, "stream_observer", None), content_cap)
     response.stream = wrap(body, observer)
     return observer

@@ -18,7 +18,7 @@ import json
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from claude_logging import _calls, _config, _guard, _outputs, _render
+from claude_logging import _calls, _config, _guard, _outputs, _render, _targets
 from claude_logging._fake_api import (
     DEFAULT_MODEL,
     ERROR_TYPES,
@@ -82,9 +82,10 @@ def capture_events(*, passthrough: bool = False) -> Iterator[list[dict[str, Any]
 def reset() -> None:
     """Back to a fresh process's state: settings from the environment, counters zeroed.
 
-    Calls still in flight are forgotten without being written.
+    Calls still in flight are forgotten without being written, and `instrument()` is undone.
     """
     WORKER.flush(1.0)
+    _targets.reset()
     _calls._open.clear()
     _config.reset()
     _guard.reset()

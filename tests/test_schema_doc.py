@@ -81,6 +81,17 @@ def scenario_events(api: Any) -> list[dict[str, Any]]:
             ask(client)
 
         two_calls()
+        api.enqueue(error(400))
+
+        @claude_logging.log_call
+        def wrapped() -> None:
+            try:
+                ask(client)
+            except anthropic.BadRequestError as exc:
+                raise RuntimeError("the framework's own error") from exc
+
+        with pytest.raises(RuntimeError):
+            wrapped()
     return events
 
 

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS claude_calls
     time_to_first_token_ms Nullable(Float64),
     retries Nullable(UInt8),
     api_error_type LowCardinality(Nullable(String)),
+    api_error_class LowCardinality(Nullable(String)),
     retry_after_s Nullable(Float64),
     ratelimit_requests_remaining Nullable(UInt64),
     ratelimit_input_tokens_remaining Nullable(UInt64),
