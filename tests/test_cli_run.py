@@ -54,7 +54,7 @@ def run(*command: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedPr
     this checkout's `claude_logging` must not shadow the installed one (or a test's stand-in).
     """
     return subprocess.run(
-        list(command), capture_output=True, text=True, timeout=60, env=env, cwd=cwd, check=False
+        list(command), capture_output=True, text=True, timeout=120, env=env, cwd=cwd, check=False
     )
 
 
