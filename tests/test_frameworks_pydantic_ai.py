@@ -6,7 +6,9 @@ API errors reach the app as pydantic-ai's `ModelHTTPError` family, raised `from`
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import warnings
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -29,6 +31,9 @@ from pydantic_ai.providers.anthropic import AnthropicProvider
 
 from claude_logging.testing import FakeAnthropicAPI, error, message
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 TEXT = "Bonjour from the fake API"
 
 
@@ -37,6 +42,25 @@ class City(BaseModel):
 
     name: str
     population: int
+
+
+@pytest.fixture(autouse=True)
+def _close_the_loop_run_sync_leaves() -> Iterator[None]:
+    """`run_sync` sets an event loop of its own and leaves it open; close it after each test.
+
+    Left alone, it is collected during some later test, whose strict warnings then fail on the
+    unclosed loop's `ResourceWarning`.
+    """
+    yield
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            loop = asyncio.get_event_loop()
+    except RuntimeError:
+        return  # no loop set (Python 3.14 raises instead of making one)
+    if not loop.is_running():
+        loop.close()
+        asyncio.set_event_loop(None)
 
 
 def agent(api: FakeAnthropicAPI, *, max_retries: int = 2, **options: Any) -> Agent[None, Any]:
