@@ -14,7 +14,15 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 
 from claude_logging import _guard
-from claude_logging._event import ABANDONED, EVENT_NAME, INCOMPLETE, SUCCESS, Event
+from claude_logging._event import (
+    ABANDONED,
+    EVENT_NAME,
+    EVENT_NAMES,
+    INCOMPLETE,
+    RUN_EVENT_NAME,
+    SUCCESS,
+    Event,
+)
 from claude_logging._fields import CORE_FIELDS as _CORE_ORDER
 from claude_logging._sanitize import clean_label, clean_text, clean_value, mask_secrets
 
@@ -61,7 +69,7 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
     out: dict[str, Any] = {
         "timestamp": timestamp(event.start_wall_ns),
         "level": LEVELS.get(outcome, "error"),
-        "event": EVENT_NAME,
+        "event": RUN_EVENT_NAME if event.rollup else EVENT_NAME,
         "outcome": outcome,
         "model": event.response_model or event.request_model,
         "input_tokens": event.input_tokens,
@@ -125,8 +133,10 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         )
         if cut:
             truncated = [*(truncated or ()), "error_message"]
-    if event.api_calls > 1:
+    if event.api_calls > 1 or event.rollup:
         out["api_calls"] = event.api_calls
+    if event.run_id is not None:
+        out["run_id"] = event.run_id
     if event.cost_usd is not None and not event.cost_unknown:
         out["cost_usd"] = round(event.cost_usd, 8)
     if event.counted_input_tokens is not None:
@@ -204,7 +214,7 @@ def encode_line(record: dict[str, Any], max_bytes: int) -> str:
     line = _encode(record)
     if len(line) <= max_bytes:
         return line
-    if record.get("event") != EVENT_NAME:
+    if record.get("event") not in EVENT_NAMES:
         # Another schema's names: _schemas shrinks it in flat names and renders it again.
         from claude_logging._schemas import encode_bounded  # noqa: PLC0415 - _schemas imports us
 

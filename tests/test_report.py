@@ -229,7 +229,7 @@ def test_mixed_malformed_and_truncated_lines_are_counted_never_fatal(tmp_path, c
     assert main(["report", str(path), "--format", "json"]) == 0
     captured = capsys.readouterr()
     data = json.loads(captured.out)
-    assert data["lines"] == {"lines": 10, "events": 3, "other": 4, "malformed": 2, "blank": 1}
+    assert data["lines"] == {"lines": 10, "events": 3, "other": 4, "malformed": 2, "blank": 1, "runs": 0}
     assert data["summary"]["calls"] == 3
     assert "2 malformed lines ignored" in captured.err
 

@@ -136,7 +136,7 @@ def test_a_file_without_a_last_newline_and_an_empty_file(tmp_path):
     for path in (unended, empty):
         exact, fast = both([path])
         assert exact == fast
-    assert fast["lines"] == {"lines": 0, "events": 0, "other": 0, "malformed": 0, "blank": 0}
+    assert fast["lines"] == {"lines": 0, "events": 0, "other": 0, "malformed": 0, "blank": 0, "runs": 0}
 
 
 def test_gzip_files_and_several_inputs_keep_their_order_and_figures(tmp_path):

@@ -92,6 +92,8 @@ def scenario_events(api: Any) -> list[dict[str, Any]]:
 
         with pytest.raises(RuntimeError):
             wrapped()
+        with claude_logging.log_call(per_call=True):
+            ask(client)
     return events
 
 

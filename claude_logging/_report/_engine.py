@@ -250,6 +250,7 @@ def summarise(con: Any, counts: LineCounts, options: Options) -> Report:
         "other": counts.other,
         "malformed": counts.malformed,
         "blank": counts.blank,
+        "runs": counts.runs,
     }
     summary = _summary(con)
     report = Report(lines=lines, summary=summary)
@@ -281,6 +282,7 @@ def empty_report(counts: LineCounts) -> Report:
         "other": counts.other,
         "malformed": counts.malformed,
         "blank": counts.blank,
+        "runs": counts.runs,
     }
     return Report(lines=lines, summary={"calls": 0, "span_s": 0.0})
 

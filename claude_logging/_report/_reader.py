@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from claude_logging._event import RUN_EVENT_NAME
 from claude_logging._sanitize import fix_unicode
 from claude_logging._schemas import to_flat
 
@@ -50,6 +51,8 @@ class LineCounts:
     blank: int = 0
     deferred: int = 0
     """Lines copied unparsed for DuckDB to check (`defer`); events once the check has passed."""
+    runs: int = 0
+    """`claude.run` rollups of agent runs: their calls are events of their own, so they are not counted."""
 
     def add(self, other: LineCounts) -> None:
         """Add another reader's counts to these."""
@@ -58,11 +61,12 @@ class LineCounts:
         self.malformed += other.malformed
         self.blank += other.blank
         self.deferred += other.deferred
+        self.runs += other.runs
 
     @property
     def lines(self) -> int:
         """Every line read."""
-        return self.events + self.other + self.malformed + self.blank + self.deferred
+        return self.events + self.other + self.malformed + self.blank + self.deferred + self.runs
 
 
 def input_size(paths: Sequence[str]) -> int | None:
@@ -204,6 +208,9 @@ def _normalise_lines(lines: Iterator[bytes], out: IO[bytes], *, defer: bool = Fa
             continue
         if flat is None:
             counts.other += 1
+            continue
+        if flat.get("event") == RUN_EVENT_NAME:
+            counts.runs += 1
             continue
         counts.events += 1
         if flat is record and _SURROGATE_ESCAPE.search(stripped) is None:

@@ -171,6 +171,8 @@ def headline(report: Report) -> list[str]:
         skipped.append(f"{lines['other']:,} other log lines skipped")
     if lines["malformed"]:
         skipped.append(f"{lines['malformed']:,} malformed lines ignored")
+    if lines.get("runs"):
+        skipped.append(f"{lines['runs']:,} agent-run rollups (claude.run) not counted again")
     text = [
         f"{lines['events']:,} events from {lines['lines']:,} lines"
         + (f" ({', '.join(skipped)})" if skipped else "")

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS claude_calls
     ratelimit_output_tokens_remaining Nullable(UInt64),
     error_message Nullable(String),
     api_calls Nullable(UInt32),
+    run_id Nullable(String),
     cost_usd Nullable(Float64),
     counted_input_tokens Nullable(UInt32),
     function LowCardinality(Nullable(String)),
