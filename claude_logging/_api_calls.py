@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final
 
 from claude_logging import _config, _guard, _responses
+from claude_logging._batches import record_request
 from claude_logging._calls import Call, current_scope, new_event, stamp_trace
 from claude_logging._capture import get, record_headers, request_fields, request_prompt
 from claude_logging._context import bound
@@ -53,6 +54,8 @@ def start_call(options: object) -> Call | None:
     event.api_calls = 1
     body = get(options, "json_data")
     request_fields(event, body)
+    if operation == "batches":
+        record_request(event, body)
     parent = current_scope.get()
     run = run_of(parent)
     if run is not None:

@@ -88,6 +88,14 @@ class Event:
     ratelimit_input_tokens_remaining: int | None = None
     ratelimit_output_tokens_remaining: int | None = None
 
+    batch_id: str | None = None
+    """The Message Batch a call created or read, or a batch result came from."""
+    batch_requests: int | None = None
+    """Requests in the batch a call created (or retrieved, when the API counts them)."""
+    batch_custom_id: str | None = None
+    """A batch result's `custom_id`: which request of the batch it answers."""
+    batch_result_type: str | None = None
+    """A batch result's type: `succeeded`, `errored`, `canceled` or `expired`."""
     run_id: str | None = None
     """The `log_call(per_call=True)` scope (an agent run) this call belongs to, or that this rollup is."""
     rollup: bool = False

@@ -137,6 +137,14 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         out["api_calls"] = event.api_calls
     if event.run_id is not None:
         out["run_id"] = event.run_id
+    if event.batch_id is not None:
+        out["batch_id"] = clean_label(event.batch_id, cap)[0]
+    if event.batch_requests is not None:
+        out["batch_requests"] = event.batch_requests
+    if event.batch_custom_id is not None:
+        out["batch_custom_id"] = clean_label(event.batch_custom_id, cap)[0]
+    if event.batch_result_type is not None:
+        out["batch_result_type"] = clean_label(event.batch_result_type, cap)[0]
     if event.cost_usd is not None and not event.cost_unknown:
         out["cost_usd"] = round(event.cost_usd, 8)
     if event.counted_input_tokens is not None:

@@ -44,6 +44,7 @@ ECS_VERSION: Final = "8.11.0"
 _CACHE_READ: Final = "gen_ai.usage.cache_read.input_tokens"
 _CACHE_WRITE: Final = "gen_ai.usage.cache_creation.input_tokens"
 _ATTRIBUTES: Final = "Attributes"
+_BATCH: Final = ("batch_id", "batch_requests", "batch_custom_id", "batch_result_type")
 _RESOURCE: Final = "Resource"
 
 
@@ -188,7 +189,16 @@ DATADOG: Final = FieldMap(
         Field("error_type", "error.kind"),
         Field("error_message", "error.message"),
         Field("user_id", "usr.id"),
-        *_ours("tenant_id", "cost_usd", "call_id", "api_error_type", "api_error_class", "run_id", *_HEADROOM),
+        *_ours(
+            "tenant_id",
+            "cost_usd",
+            "call_id",
+            "api_error_type",
+            "api_error_class",
+            "run_id",
+            *_BATCH,
+            *_HEADROOM,
+        ),
         Field("function", "logger.method_name"),
         Field("service", "service"),
         Field("env", "env"),
@@ -225,7 +235,7 @@ ECS: Final = FieldMap(
         Field("error_message", "error.message"),
         Field("tenant_id", "organization.id"),
         Field("user_id", "user.id"),
-        *_ours("cost_usd", "api_error_class", "run_id", *_HEADROOM),
+        *_ours("cost_usd", "api_error_class", "run_id", *_BATCH, *_HEADROOM),
         Field("function", "log.origin.function"),
         Field("service", "service.name"),
         Field("env", "service.environment"),
@@ -263,6 +273,7 @@ OTEL: Final = FieldMap(
             "api_error_type",
             "api_error_class",
             "run_id",
+            *_BATCH,
             *_HEADROOM,
             *_BOOKKEEPING,
             into=_ATTRIBUTES,
