@@ -73,6 +73,17 @@ def clean_label(text: str, cap: int) -> tuple[str, bool]:
     return text, truncated
 
 
+def show_controls(text: str) -> str:
+    r"""`text` with every control or format character shown as `repr` shows it (`\x1b`, `\n`, `\u202e`).
+
+    For text printed to a terminal or a document (the report, the CLI's messages): a log field
+    holding an escape sequence or a line break cannot drive the terminal or break a table.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def mask_secrets(text: str) -> str:
     """Mask anything that looks like an API key, a token or a credential; the words naming it stay.
 

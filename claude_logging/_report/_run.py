@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from claude_logging._report._engine import Options, Report, empty_report, load, summarise
 from claude_logging._report._reader import (
     GZIP_MAGIC,
+    MAX_UNPACKED,
     LineCounts,
     chunks,
     looks_flat,
@@ -72,14 +73,17 @@ def build(
     progress: Callable[[int], None] | None = None,
     *,
     fast: bool = True,
+    max_unpacked: int | None = MAX_UNPACKED,
 ) -> Report:
     """The report of the event lines in `paths` (`-` or none: stdin; `.gz` files too).
 
     `fast=False` parses every line in Python; the report is the same (the tests hold them equal).
+    Standard input and gzip files are copied to temporary files of at most `max_unpacked` bytes
+    together (None: no limit); past it `InputTooLargeError` is raised.
     """
     duckdb = engine()  # fail before reading anything when the extra is missing
     with tempfile.TemporaryDirectory(prefix="claude-logging-report-") as scratch:
-        inputs = _plain_inputs(list(paths) or ["-"], Path(scratch))
+        inputs = _plain_inputs(list(paths) or ["-"], Path(scratch), max_unpacked)
         first, again = Path(scratch) / "read", Path(scratch) / "read-again"
         counts, files, read_as_is = _read_all(inputs, first, duckdb if fast else None, progress or _silent)
         report = _summarise(duckdb, counts, files, options)
@@ -116,7 +120,7 @@ class _Input:
     weight: int
 
 
-def _plain_inputs(paths: list[str], scratch: Path) -> list[_Input]:
+def _plain_inputs(paths: list[str], scratch: Path, max_unpacked: int | None) -> list[_Input]:
     """Every input as a plain file: stdin copied, gzip unpacked, in the exact reader's order.
 
     That order (plain files first, then gzip files and stdin, each group as given) is the order
@@ -124,10 +128,13 @@ def _plain_inputs(paths: list[str], scratch: Path) -> list[_Input]:
     """
     plain = [path for path in paths if path != "-" and _is_plain_file(path)]
     inputs = [_Input(Path(path), Path(path).stat().st_size) for path in plain]
+    left = max_unpacked
     for index, path in enumerate(paths):
         if path not in plain:
             target = scratch / f"input-{index}"
-            inputs.append(_Input(target, unpack(path, target)))
+            inputs.append(_Input(target, unpack(path, target, left)))
+            if left is not None:
+                left -= target.stat().st_size
     return inputs
 
 

@@ -6,9 +6,10 @@ reads a flat event line to the same values either way: the exact reader hands Du
 text unchanged. What can differ is which lines are events. DuckDB's parser is more lenient than
 Python's: it accepts trailing commas, `nan` and `inf` in any case, nesting deeper than Python's
 recursion limit and integers longer than Python's digit limit, and of duplicate keys it keeps the
-first value where Python keeps the last (and `"event"` decides what a line is). `_line_is_event`
-takes a line only when none of that can apply, conservatively: a false alarm costs a slower
-exact read of the file, never a different figure. A line `_schemas.detect` calls flat is exactly
+first value where Python keeps the last (and `"event"` decides what a line is; the exact reader
+counts a key twice, or a line over `MAX_LINE_BYTES`, as malformed). `_line_is_event` takes a
+line only when none of that can apply, conservatively: a false alarm costs a slower exact read
+of the file, never a different figure. A line `_schemas.detect` calls flat is exactly
 one whose top-level `event` is `claude.call`, whatever other schemas it learns.
 
 DuckDB may stand in for the exact reader on a file when every line it reads passes and it reads
@@ -23,6 +24,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+
+from claude_logging._report._reader import MAX_LINE_BYTES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -50,6 +53,10 @@ def _line_is_event() -> str:
         "json_extract_string(json, '$.event') = 'claude.call'",  # an object, flat (_schemas.detect)
         # one "event" key: of duplicate keys DuckDB reads the first, Python keeps the last ...
         "strlen(json) - strlen(replace(json, '\"event\"', '')) = 7",
+        # ... and no top-level key twice, which the exact reader counts as malformed ...
+        "len(json_keys(json)) = len(list_distinct(json_keys(json)))",
+        # ... as it does a line over DuckDB's object limit (which DuckDB may still read)
+        f"strlen(json) <= {MAX_LINE_BYTES}",
         # ... and none spelled with escapes
         rf"NOT regexp_matches(json, '\\u[0-9a-fA-F]{{4}}(?:[a-zA-Z]|\\u[0-9a-fA-F]{{4}})*\"{_WS}:')",
         rf"NOT regexp_matches(json, ',{_WS}[\]}}]')",  # a trailing comma
