@@ -41,10 +41,11 @@ def api_wording(message: str) -> str:
     """`message` (the API's `error.message`) with quoted parts elided, or `WITHHELD` when it may echo."""
     if len(message) > MAX_WORDING or _STRUCTURE.search(message):
         return WITHHELD
-    about_content = _CONTENT_PATH.search(message)
+    kept = _QUOTED.sub(_elide, message)
+    about_content = _CONTENT_PATH.search(kept)  # after the quotes, so a path inside a quote is gone
     if about_content is not None:
-        message = message[: about_content.end()] + _ELIDED
-    return _QUOTED.sub(_elide, message)
+        kept = kept[: about_content.end()] + _ELIDED
+    return kept
 
 
 def _elide(match: re.Match[str]) -> str:
