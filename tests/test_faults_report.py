@@ -227,25 +227,28 @@ def test_unpacking_stops_before_the_temporary_directory_fills(tmp_path, capsys, 
 
 
 def test_an_overlong_line_and_a_repeated_key_are_malformed_not_fatal(tmp_path, capsys):
-    """Row H6: a line over DuckDB's 16 MiB object limit and one with a key twice are counted as malformed.
+    """Row H6: a line over DuckDB's 16 MiB object limit or with a field the report reads twice is malformed.
 
-    Exact and fast readers agree, and the other events are all reported.
+    The fast and exact readers agree, and the other events are reported. A field the report does
+    not read may repeat (`feature`), unless `--by` reads it.
     """
     good = json.dumps(event(0))
     repeated = good[:-1] + ', "model": "claude-haiku-4-5"}'
+    repeated_extra = good[:-1] + ', "feature": "a", "feature": "b"}'
     overlong = json.dumps(event(1, padding="x" * (MAX_LINE_BYTES + 1024)))
     huge = json.dumps(event(2, padding="x" * (2 * MAX_LINE_BYTES + 1024)))
     path = tmp_path / "big.log"
-    path.write_text(f"{good}\n{repeated}\n{overlong}\n{huge}\n{good}\n")
+    path.write_text(f"{good}\n{repeated}\n{repeated_extra}\n{overlong}\n{huge}\n{good}\n")
 
-    exact = build([str(path)], Options(), fast=False).as_dict()
-    fast = build([str(path)], Options()).as_dict()
+    for options, events, malformed in ((Options(), 3, 3), (Options(by="feature"), 2, 4)):
+        exact = build([str(path)], options, fast=False).as_dict()
+        fast = build([str(path)], options).as_dict()
+        assert exact == fast
+        assert (fast["lines"]["events"], fast["lines"]["malformed"]) == (events, malformed)
     status, out, err = report(capsys, "report", str(path))
 
-    assert exact == fast
-    assert (fast["lines"]["events"], fast["lines"]["malformed"]) == (2, 3)
     assert status == 0
-    assert "2 events from 5 lines" in out
+    assert "3 events from 6 lines" in out
     assert "3 malformed lines ignored" in err
 
 

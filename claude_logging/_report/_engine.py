@@ -116,6 +116,11 @@ def _extra_columns(options: Options) -> list[str]:
     return [name for name in dict.fromkeys(names) if name not in CORE_COLUMNS]
 
 
+def read_columns(options: Options) -> frozenset[str]:
+    """The fields `load` reads: a line holding one of them twice is malformed (DuckDB refuses it)."""
+    return frozenset((*CORE_COLUMNS, *_extra_columns(options)))
+
+
 def load(con: Any, files: list[Path], options: Options) -> None:
     """Create the `events` table from the normalised files, typed, with the filters applied."""
     columns = dict.fromkeys((*CORE_COLUMNS, *_extra_columns(options)), "VARCHAR")

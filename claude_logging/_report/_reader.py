@@ -80,16 +80,23 @@ class InputTooLargeError(ValueError):
 
 
 class _TopLevelKeys:
-    """An `object_pairs_hook` that notes whether the last object built (the outermost) repeats a key."""
+    """An `object_pairs_hook` noting the keys that the last object built (the outermost) repeats."""
 
     __slots__ = ("repeated",)
 
     def __init__(self) -> None:
-        self.repeated = False
+        self.repeated: set[str] = set()
 
     def __call__(self, pairs: list[tuple[str, object]]) -> dict[str, object]:
         record = dict(pairs)
-        self.repeated = len(record) != len(pairs)
+        if len(record) == len(pairs):
+            self.repeated = set()
+        else:
+            seen: set[str] = set()
+            repeated: set[str] = set()
+            for key, _ in pairs:
+                (repeated if key in seen else seen).add(key)
+            self.repeated = repeated
         return record
 
 
@@ -215,9 +222,13 @@ def normalise(
     progress: Callable[[int], None] | None = None,
     *,
     defer: bool = False,
+    watch: frozenset[str] | None = None,
 ) -> LineCounts:
-    """Write the flat form of every event line in `paths` (or stdin) to `out`; count the rest."""
-    return _normalise_lines(_lines(paths, progress), out, defer=defer)
+    """Write the flat form of every event line in `paths` (or stdin) to `out`; count the rest.
+
+    A line with a `watch` key twice (None: any key) is malformed.
+    """
+    return _normalise_lines(_lines(paths, progress), out, defer=defer, watch=watch)
 
 
 def chunks(path: str, size: int) -> list[tuple[int, int]]:
@@ -241,10 +252,18 @@ def _range_lines(path: str, start: int, end: int) -> Iterator[bytes]:
             yield line
 
 
-def normalise_chunk(path: str, start: int, end: int, out_path: str, *, defer: bool = False) -> LineCounts:
+def normalise_chunk(
+    path: str,
+    start: int,
+    end: int,
+    out_path: str,
+    *,
+    defer: bool = False,
+    watch: frozenset[str] | None = None,
+) -> LineCounts:
     """`normalise` for the lines starting in one byte range of a plain file (a worker's share)."""
     with Path(out_path).open("wb") as out:
-        return _normalise_lines(_range_lines(path, start, end), out, defer=defer)
+        return _normalise_lines(_range_lines(path, start, end), out, defer=defer, watch=watch)
 
 
 def looks_flat(path: str) -> bool:
@@ -265,15 +284,22 @@ def _has_mark(stripped: bytes, compact: bytes = FLAT_MARKS[0], spaced: bytes = F
     return compact in stripped or spaced in stripped
 
 
-def _parse(stripped: bytes, decode: Callable[[str], object], keys: _TopLevelKeys) -> tuple[object, object]:
-    """A line's JSON value and its flat event (None: another log line); raises when it is malformed."""
+def _parse(
+    stripped: bytes, decode: Callable[[str], object], keys: _TopLevelKeys, watch: frozenset[str] | None
+) -> tuple[object, object]:
+    """A line's JSON value and its flat event (None: another log line); raises when it is malformed.
+
+    Malformed too: a line with a `watch` key twice at the top level (None: any key).
+    """
     record = decode(stripped.decode("utf-8", "surrogatepass"))
-    if keys.repeated:
+    if keys.repeated and (watch is None or not keys.repeated.isdisjoint(watch)):
         raise ValueError("a key appears twice")
     return record, to_flat(record) if type(record) is dict else None
 
 
-def _normalise_lines(lines: Iterator[bytes], out: IO[bytes], *, defer: bool = False) -> LineCounts:
+def _normalise_lines(
+    lines: Iterator[bytes], out: IO[bytes], *, defer: bool = False, watch: frozenset[str] | None = None
+) -> LineCounts:
     counts = LineCounts()
     keys = _TopLevelKeys()
     decode = json.JSONDecoder(object_pairs_hook=keys, parse_constant=_refuse_constant).decode
@@ -296,7 +322,7 @@ def _normalise_lines(lines: Iterator[bytes], out: IO[bytes], *, defer: bool = Fa
             write(b"\n")
             continue
         try:
-            record, flat = _parse(stripped, decode, keys)
+            record, flat = _parse(stripped, decode, keys, watch)
         except Exception:
             counts.malformed += 1
             continue

@@ -6,8 +6,9 @@ reads a flat event line to the same values either way: the exact reader hands Du
 text unchanged. What can differ is which lines are events. DuckDB's parser is more lenient than
 Python's: it accepts trailing commas, `nan` and `inf` in any case, nesting deeper than Python's
 recursion limit and integers longer than Python's digit limit, and of duplicate keys it keeps the
-first value where Python keeps the last (and `"event"` decides what a line is; the exact reader
-counts a key twice, or a line over `MAX_LINE_BYTES`, as malformed). `_line_is_event` takes a
+first value where Python keeps the last (and `"event"` decides what a line is; a key the report
+reads twice makes DuckDB fail, and `_run` then reads every line in Python). The exact reader
+counts a line over `MAX_LINE_BYTES` as malformed, which DuckDB may read. `_line_is_event` takes a
 line only when none of that can apply, conservatively: a false alarm costs a slower exact read
 of the file, never a different figure. A line `_schemas.detect` calls flat is exactly
 one whose top-level `event` is `claude.call`, whatever other schemas it learns.
@@ -44,6 +45,8 @@ def _line_is_event() -> str:
     depth = sys.getrecursionlimit() // 2  # the parser shares the limit with its callers' frames
     long_line = min(digits or 2 * depth, 2 * depth)
     too_big = f"strlen(json) - strlen(replace(replace(json, '[', ''), '{{', '')) > {depth}"
+    # A line over DuckDB's object limit, which DuckDB may still read, is malformed to the exact reader.
+    too_big += f" OR strlen(json) > {MAX_LINE_BYTES}"
     if digits:
         too_big += f" OR regexp_matches(json, '[0-9]{{{min(digits, 1000)}}}')"
     in_array = f"regexp_matches(json, '[\\[,]{_WS}{_NAN_OR_INF}')"
@@ -53,10 +56,6 @@ def _line_is_event() -> str:
         "json_extract_string(json, '$.event') = 'claude.call'",  # an object, flat (_schemas.detect)
         # one "event" key: of duplicate keys DuckDB reads the first, Python keeps the last ...
         "strlen(json) - strlen(replace(json, '\"event\"', '')) = 7",
-        # ... and no top-level key twice, which the exact reader counts as malformed ...
-        "len(json_keys(json)) = len(list_distinct(json_keys(json)))",
-        # ... as it does a line over DuckDB's object limit (which DuckDB may still read)
-        f"strlen(json) <= {MAX_LINE_BYTES}",
         # ... and none spelled with escapes
         rf"NOT regexp_matches(json, '\\u[0-9a-fA-F]{{4}}(?:[a-zA-Z]|\\u[0-9a-fA-F]{{4}})*\"{_WS}:')",
         rf"NOT regexp_matches(json, ',{_WS}[\]}}]')",  # a trailing comma
