@@ -6,9 +6,9 @@ tokens > 200000 maximum"). A few can echo what the request held: a value in quot
 a request part, a long body sent back. Written by default (`capture_error_message="api"`), such a
 message could carry a prompt, so `api_wording()` keeps the sentence and drops the rest:
 
-- what follows the colon of a content field's path (`messages.0.content.0.text: …`,
-  `system: …`) is elided;
 - a quoted part ("...", '...', `...`, “...”) becomes `"…"`, an unclosed quote ends the message;
+- then what follows the colon of a content field's path (`messages.0.content.0.text: …`,
+  `system: …`) is elided;
 - a message with JSON in it (`{`, `}`, or `[` not opening an index like `[0]`), more than one
   line, or more than `MAX_WORDING` characters is replaced whole by `WITHHELD`.
 
