@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 
 from claude_logging import _guard
+from claude_logging._errortext import api_wording
 from claude_logging._event import (
     ABANDONED,
     EVENT_NAME,
@@ -128,9 +129,7 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
     if event.ratelimit_output_tokens_remaining is not None:
         out["ratelimit_output_tokens_remaining"] = event.ratelimit_output_tokens_remaining
     if event.error_message is not None and _error_text_allowed(event, settings.capture_error_message):
-        out["error_message"], cut = clean_text(
-            mask_secrets(event.error_message[: settings.max_error_chars * 2]), settings.max_error_chars
-        )
+        out["error_message"], cut = _error_text(event, settings)
         if cut:
             truncated = [*(truncated or ()), "error_message"]
     if event.api_calls > 1 or event.rollup:
@@ -186,6 +185,17 @@ def _error_text_allowed(event: Event, policy: str) -> bool:
     return policy == "all" or (policy == "api" and event.error_message_source == "api")
 
 
+def _error_text(event: Event, settings: Settings) -> tuple[str, bool]:
+    """The error text to write: secrets masked, capped; the API's wording with request content withheld.
+
+    With `capture_error_message="all"` the text is written as it is (the user opted in).
+    """
+    message = event.error_message or ""
+    if event.error_message_source == "api" and settings.capture_error_message == "api":
+        message = api_wording(message)
+    return clean_text(mask_secrets(message[: settings.max_error_chars * 2]), settings.max_error_chars)
+
+
 def _content(
     out: dict[str, Any], event: Event, settings: Settings, truncated: list[str] | None
 ) -> list[str] | None:
@@ -200,10 +210,11 @@ def _content(
                 redacted: object = settings.redact(key, text)
             except Exception as exc:
                 # A redactor that fails drops its field, never the event (and never leaks the text).
+                # Its type only: the exception's text may quote the very content it was redacting.
                 _guard.warn_once(
                     f"redact:{type(exc).__name__}",
-                    "claude_logging: redact hook raised %r; %s dropped",
-                    exc,
+                    "claude_logging: redact hook raised %s; %s dropped",
+                    type(exc).__name__,
                     key,
                 )
                 continue
