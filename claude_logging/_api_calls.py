@@ -13,12 +13,15 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final
 
 from claude_logging import _config, _guard, _responses
+from claude_logging._batches import record_request
 from claude_logging._calls import Call, current_scope, new_event, stamp_trace
 from claude_logging._capture import get, record_headers, request_fields, request_prompt
 from claude_logging._context import bound
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from claude_logging._event import Event
 
 current_api_call: Final[ContextVar[tuple[int, Call] | None]] = ContextVar(
     "claude_logging.api_call", default=None
@@ -51,8 +54,13 @@ def start_call(options: object) -> Call | None:
     event.api_calls = 1
     body = get(options, "json_data")
     request_fields(event, body)
+    if operation == "batches":
+        record_request(event, body)
     parent = current_scope.get()
-    if parent is None:
+    run = run_of(parent)
+    if run is not None:
+        join_run(event, run.event)
+    elif parent is None:
         fields = bound.get()
         if fields:
             event.tenant_id = fields.get("tenant_id")
@@ -63,6 +71,26 @@ def start_call(options: object) -> Call | None:
     if _config.current().capture_content:
         event.prompt = request_prompt(body)
     return Call(event, parent)
+
+
+def run_of(scope: Call | None) -> Call | None:
+    """The innermost `log_call(per_call=True)` scope at or above `scope`, if any."""
+    depth = 0
+    while scope is not None and depth < 100:
+        if scope.event.rollup:
+            return scope
+        scope, depth = scope.parent, depth + 1
+    return None
+
+
+def join_run(event: Event, run: Event) -> None:
+    """Make an API call's own event carry its run's id and identity (tenant, user, fields, trace)."""
+    event.run_id = run.run_id
+    event.tenant_id = run.tenant_id
+    event.user_id = run.user_id
+    event.fields = dict(run.fields) if run.fields else None
+    event.function = run.function
+    event.trace_id, event.span_id = run.trace_id, run.span_id
 
 
 def _open(client: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:

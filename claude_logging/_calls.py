@@ -89,6 +89,8 @@ class Call:
         self._price()
         parent = self.parent
         if parent is not None and not parent.completed:
+            if self.event.run_id is not None and not self.event.rollup:
+                _outputs.emit(self.event)  # an API call of an agent run: its own event, and the run's sum
             parent.fold(self)
         else:
             _outputs.emit(self.event)

@@ -22,6 +22,9 @@ INCOMPLETE: Final = "incomplete"
 OUTCOMES: Final[tuple[Outcome, ...]] = (SUCCESS, ERROR, CANCELLED, INTERRUPTED, ABANDONED, INCOMPLETE)
 
 EVENT_NAME: Final = "claude.call"
+RUN_EVENT_NAME: Final = "claude.run"
+"""The rollup of a `log_call(per_call=True)` scope: a name of its own, so no dashboard counts it twice."""
+EVENT_NAMES: Final = frozenset({EVENT_NAME, RUN_EVENT_NAME})
 
 
 @dataclass(slots=True, eq=False)
@@ -85,6 +88,18 @@ class Event:
     ratelimit_input_tokens_remaining: int | None = None
     ratelimit_output_tokens_remaining: int | None = None
 
+    batch_id: str | None = None
+    """The Message Batch a call created or read, or a batch result came from."""
+    batch_requests: int | None = None
+    """Requests in the batch a call created (or retrieved, when the API counts them)."""
+    batch_custom_id: str | None = None
+    """A batch result's `custom_id`: which request of the batch it answers."""
+    batch_result_type: str | None = None
+    """A batch result's type: `succeeded`, `errored`, `canceled` or `expired`."""
+    run_id: str | None = None
+    """The `log_call(per_call=True)` scope (an agent run) this call belongs to, or that this rollup is."""
+    rollup: bool = False
+    """The event of a `log_call(per_call=True)` scope: written as `claude.run`, beside its calls' events."""
     function: str | None = None
     trace_id: str | None = None
     span_id: str | None = None

@@ -16,7 +16,8 @@ CORE_FIELDS: Final = frozenset(
         "request_id", "message_id", "stop_reason", "stream", "stream_completed", "time_to_first_token_ms",
         "retries", "api_error_type", "api_error_class", "retry_after_s", "ratelimit_requests_remaining",
         "ratelimit_input_tokens_remaining", "ratelimit_output_tokens_remaining", "error_message",
-        "api_calls", "cost_usd", "counted_input_tokens", "function", "service", "env", "version",
+        "api_calls", "run_id", "batch_id", "batch_requests", "batch_custom_id", "batch_result_type",
+        "cost_usd", "counted_input_tokens", "function", "service", "env", "version",
         "prompt", "completion", "internal_error", "truncated", "dropped_events", "trace_id", "span_id",
     }
 )  # fmt: skip

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -35,6 +36,8 @@ _MULTIPLIERS: Final = ("batch_multiplier", "fast_multiplier")
 _ROW_KEYS: Final = frozenset({*COMPONENTS, *_MULTIPLIERS, "long_context", "aliases", "source", "checked"})
 _DATE_SUFFIX: Final = re.compile(r"-\d{8}$")
 _MTOK: Final = 1_000_000
+MAX_PRICE_FILE_BYTES: Final = 1024 * 1024
+"""A price file is a few KiB; a bigger one is refused rather than read into memory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +183,31 @@ def packaged_document() -> dict[str, Any]:
     return document
 
 
+def read_price_file(path: str | os.PathLike[str]) -> str:
+    """The text of a price file: a regular file of at most `MAX_PRICE_FILE_BYTES`, read without waiting.
+
+    Opened non-blocking and checked before reading, so a FIFO, a device (`/dev/zero`) or a huge
+    file is refused at once instead of blocking the caller or filling memory.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(path, flags)
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        data = b""
+        while len(data) <= MAX_PRICE_FILE_BYTES and info.st_size <= MAX_PRICE_FILE_BYTES:
+            block = os.read(descriptor, MAX_PRICE_FILE_BYTES + 1 - len(data))
+            if not block:
+                break
+            data += block
+    finally:
+        os.close(descriptor)
+    if info.st_size > MAX_PRICE_FILE_BYTES or len(data) > MAX_PRICE_FILE_BYTES:
+        raise ValueError(f"larger than {MAX_PRICE_FILE_BYTES // 1024} KiB")
+    return data.decode("utf-8")
+
+
 def load_overrides(value: object) -> dict[str, Any]:
     """The rows of `configure(prices=...)`: a mapping, or the path of a JSON file like prices.json.
 
@@ -187,7 +215,7 @@ def load_overrides(value: object) -> dict[str, Any]:
     """
     if isinstance(value, (str, os.PathLike)):
         try:
-            document = json.loads(Path(value).read_text(encoding="utf-8"))
+            document = json.loads(read_price_file(value))
         except (OSError, ValueError) as exc:
             raise ValueError(f"prices: cannot read the price file {os.fspath(value)!r}: {exc}") from exc
         value = document.get("models", document) if isinstance(document, dict) else document
@@ -226,15 +254,34 @@ def table(settings: Settings | None = None) -> Table:
     return built
 
 
+_environment_cache: tuple[tuple[object, ...], dict[str, Any] | None] | None = None
+
+
 def _environment_overrides() -> dict[str, Any] | None:
+    """The rows of the `CLAUDE_LOGGING_PRICES` file, read once per file (path, identity, size, time).
+
+    Runs on the first priced call of a settings snapshot, on the caller's thread: the read is
+    bounded and never waits (`read_price_file`); a bad file is reported once and ignored.
+    """
+    global _environment_cache  # noqa: PLW0603 - one read per file, not per settings snapshot
     path = os.environ.get(ENV_FILE)
     if not path:
         return None
     try:
-        return load_overrides(path)
+        info = Path(path).stat()  # never blocks, even on a FIFO
+        key: tuple[object, ...] = (path, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    except OSError:
+        key = (path,)
+    cached = _environment_cache
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    try:
+        overrides: dict[str, Any] | None = load_overrides(path)
     except (TypeError, ValueError) as exc:
         _guard.warn_once(f"prices-env:{path}", "claude_logging: ignoring %s=%r: %s", ENV_FILE, path, exc)
-        return None
+        overrides = None
+    _environment_cache = (key, overrides)
+    return overrides
 
 
 # -- the arithmetic ----------------------------------------------------------------------------------

@@ -14,7 +14,16 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 
 from claude_logging import _guard
-from claude_logging._event import ABANDONED, EVENT_NAME, INCOMPLETE, SUCCESS, Event
+from claude_logging._errortext import api_wording
+from claude_logging._event import (
+    ABANDONED,
+    EVENT_NAME,
+    EVENT_NAMES,
+    INCOMPLETE,
+    RUN_EVENT_NAME,
+    SUCCESS,
+    Event,
+)
 from claude_logging._fields import CORE_FIELDS as _CORE_ORDER
 from claude_logging._sanitize import clean_label, clean_text, clean_value, mask_secrets
 
@@ -61,7 +70,7 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
     out: dict[str, Any] = {
         "timestamp": timestamp(event.start_wall_ns),
         "level": LEVELS.get(outcome, "error"),
-        "event": EVENT_NAME,
+        "event": RUN_EVENT_NAME if event.rollup else EVENT_NAME,
         "outcome": outcome,
         "model": event.response_model or event.request_model,
         "input_tokens": event.input_tokens,
@@ -120,13 +129,21 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
     if event.ratelimit_output_tokens_remaining is not None:
         out["ratelimit_output_tokens_remaining"] = event.ratelimit_output_tokens_remaining
     if event.error_message is not None and _error_text_allowed(event, settings.capture_error_message):
-        out["error_message"], cut = clean_text(
-            mask_secrets(event.error_message[: settings.max_error_chars * 2]), settings.max_error_chars
-        )
+        out["error_message"], cut = _error_text(event, settings)
         if cut:
             truncated = [*(truncated or ()), "error_message"]
-    if event.api_calls > 1:
+    if event.api_calls > 1 or event.rollup:
         out["api_calls"] = event.api_calls
+    if event.run_id is not None:
+        out["run_id"] = event.run_id
+    if event.batch_id is not None:
+        out["batch_id"] = clean_label(event.batch_id, cap)[0]
+    if event.batch_requests is not None:
+        out["batch_requests"] = event.batch_requests
+    if event.batch_custom_id is not None:
+        out["batch_custom_id"] = clean_label(event.batch_custom_id, cap)[0]
+    if event.batch_result_type is not None:
+        out["batch_result_type"] = clean_label(event.batch_result_type, cap)[0]
     if event.cost_usd is not None and not event.cost_unknown:
         out["cost_usd"] = round(event.cost_usd, 8)
     if event.counted_input_tokens is not None:
@@ -168,6 +185,17 @@ def _error_text_allowed(event: Event, policy: str) -> bool:
     return policy == "all" or (policy == "api" and event.error_message_source == "api")
 
 
+def _error_text(event: Event, settings: Settings) -> tuple[str, bool]:
+    """The error text to write: secrets masked, capped; the API's wording with request content withheld.
+
+    With `capture_error_message="all"` the text is written as it is (the user opted in).
+    """
+    message = event.error_message or ""
+    if event.error_message_source == "api" and settings.capture_error_message == "api":
+        message = api_wording(message)
+    return clean_text(mask_secrets(message[: settings.max_error_chars * 2]), settings.max_error_chars)
+
+
 def _content(
     out: dict[str, Any], event: Event, settings: Settings, truncated: list[str] | None
 ) -> list[str] | None:
@@ -182,10 +210,11 @@ def _content(
                 redacted: object = settings.redact(key, text)
             except Exception as exc:
                 # A redactor that fails drops its field, never the event (and never leaks the text).
+                # Its type only: the exception's text may quote the very content it was redacting.
                 _guard.warn_once(
                     f"redact:{type(exc).__name__}",
-                    "claude_logging: redact hook raised %r; %s dropped",
-                    exc,
+                    "claude_logging: redact hook raised %s; %s dropped",
+                    type(exc).__name__,
                     key,
                 )
                 continue
@@ -204,7 +233,7 @@ def encode_line(record: dict[str, Any], max_bytes: int) -> str:
     line = _encode(record)
     if len(line) <= max_bytes:
         return line
-    if record.get("event") != EVENT_NAME:
+    if record.get("event") not in EVENT_NAMES:
         # Another schema's names: _schemas shrinks it in flat names and renders it again.
         from claude_logging._schemas import encode_bounded  # noqa: PLC0415 - _schemas imports us
 

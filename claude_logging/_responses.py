@@ -17,6 +17,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, cast
 
 from claude_logging import _config, _guard, _pricing
+from claude_logging._batches import record_batch, results_batch_id, watch_results
 from claude_logging._calls import Call, current_scope, merge
 from claude_logging._capture import (
     completion_text,
@@ -70,6 +71,8 @@ def _json_body(response: httpx2.Response) -> object:
 def observe(call: Call, result: object) -> None:
     """End `call` from what an instrumented `request()` returned, or watch its stream."""
     event = call.event
+    if event.operation == "batches":
+        record_batch(event, result)
     if is_message(result):
         record_message(event, result)
         if _config.current().capture_content:
@@ -89,14 +92,29 @@ def observe(call: Call, result: object) -> None:
     if observer_of(response) is not None:
         call.finish(SUCCESS)  # someone already watches this body; do not count it twice
     elif not response.is_closed:
-        watch(call, response, _content_cap())
+        _watch_unread(call, response)
     else:
-        body = _json_body(response)
-        if is_message(body):
-            record_message(event, body)
-        elif _is_token_count(result) or (get(body, "input_tokens") is not None and get(body, "type") is None):
-            record_token_count(event, body)
-        call.finish(SUCCESS)
+        _read_closed(call, result, response)
+
+
+def _watch_unread(call: Call, response: httpx2.Response) -> None:
+    batch_id = results_batch_id(str(response.request.url)) if call.event.operation == "batches" else None
+    if batch_id is not None:
+        watch_results(call, response, batch_id)
+    else:
+        watch(call, response, _content_cap())
+
+
+def _read_closed(call: Call, result: object, response: httpx2.Response) -> None:
+    event = call.event
+    body = _json_body(response)
+    if event.operation == "batches":
+        record_batch(event, body)
+    if is_message(body):
+        record_message(event, body)
+    elif _is_token_count(result) or (get(body, "input_tokens") is not None and get(body, "type") is None):
+        record_token_count(event, body)
+    call.finish(SUCCESS)
 
 
 def record(scope: Call, value: object) -> None:

@@ -22,9 +22,20 @@ MAX_INT: Final = 2**53
 ELLIPSIS: Final = "\u2026"
 _REPLACEMENT: Final = "\ufffd"
 
+_CREDENTIAL: Final = r"[A-Za-z0-9._~+/=\-]{8,}"
 _SECRET: Final = re.compile(
-    r"(sk-ant-[A-Za-z0-9_\-]{4,}|sk-[A-Za-z0-9_\-]{16,}|(?i:bearer)\s+[A-Za-z0-9._\-~+/=]{8,}"
-    r"|(?i:x-api-key|api[_-]?key|authorization)[\"']?\s*[:=]\s*[\"']?[^\s\"',}]{4,})"
+    # Keys and tokens recognised by their own shape: Anthropic, AWS (Bedrock), Google (Vertex), JWTs.
+    r"sk-ant-[A-Za-z0-9_\-]{4,}|sk-[A-Za-z0-9_\-]{16,}|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"
+    r"|AIza[0-9A-Za-z_\-]{30,}|\bya29\.[0-9A-Za-z_\-.]{10,}"
+    r"|\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"
+    # An auth scheme and its credential (`Bearer <token>`, `Basic <base64>`): the scheme word is kept.
+    rf"|(?P<scheme>\b(?i:bearer|basic)\s+){_CREDENTIAL}"
+    # A key named before it: `x-api-key: ...`, `"authorization": "Bearer ..."`, `Invalid API key: ...`,
+    # or with only a space between when the value looks like a key (a digit, `_` or `-` in it).
+    r"|(?P<name>\b(?i:x-api-key|x-goog-api-key|api[\s_-]?key|api[\s_-]?token|(?:proxy-)?authorization"
+    r"|access[\s_-]?key(?:[\s_-]?id)?|secret[\s_-]?(?:access[\s_-]?)?key|client[\s_-]?secret"
+    r"|(?:access|auth|refresh|session|bearer)[\s_-]?token|password|passwd|credentials?|token)\b"
+    r"(?:[\"']?\s*[:=]\s*[\"']?(?:(?i:bearer|basic)\s+)?|\s+(?=[^\s\"',;}]*[0-9_\-])))[^\s\"',;}]{4,}"
 )
 
 
@@ -62,8 +73,23 @@ def clean_label(text: str, cap: int) -> tuple[str, bool]:
     return text, truncated
 
 
+def show_controls(text: str) -> str:
+    r"""`text` with every control or format character shown as `repr` shows it (`\x1b`, `\n`, `\u202e`).
+
+    For text printed to a terminal or a document (the report, the CLI's messages): a log field
+    holding an escape sequence or a line break cannot drive the terminal or break a table.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def mask_secrets(text: str) -> str:
-    """Mask anything that looks like an API key or bearer token."""
+    """Mask anything that looks like an API key, a token or a credential; the words naming it stay.
+
+    `Authorization: Bearer abc...` -> `Authorization: Bearer ***`; `sk-ant-api03-...` ->
+    `sk-ant-***`; `Invalid API key: abcd1234efgh5678` -> `Invalid API key: ***`.
+    """
     return _SECRET.sub(_mask, text)
 
 
@@ -73,8 +99,13 @@ def _mask(match: re.Match[str]) -> str:
         return "sk-ant-***"
     if found.startswith("sk-"):
         return "sk-***"
-    head = re.match(r"(?i:bearer)\s+|[^:=]*[:=]\s*[\"']?", found)
-    return (head.group(0) if head else "") + "***"
+    head = match.group("scheme") or match.group("name")
+    if head is None:
+        return "***"
+    # The name and what separates it from the value (`: "Bearer `), without the value.
+    rest = found[len(head) :]
+    kept = re.match(r"[\"']?\s*[:=]\s*[\"']?(?:(?i:bearer|basic)\s+)?|\s+", rest)
+    return head + (kept.group(0) if kept else "") + "***"
 
 
 def clean_value(value: Any, cap: int, depth: int = 0) -> Any:  # noqa: C901, PLR0911, PLR0912 - one type switch

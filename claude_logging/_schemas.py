@@ -22,8 +22,8 @@ from typing import Any, Final
 
 from claude_logging import _config, _guard, _render
 from claude_logging._config import Settings
+from claude_logging._event import EVENT_NAMES
 from claude_logging._fieldmap import (
-    EVENT_NAME,
     NANOSECONDS,
     ONE_ITEM_LIST,
     SECONDS,
@@ -44,6 +44,7 @@ ECS_VERSION: Final = "8.11.0"
 _CACHE_READ: Final = "gen_ai.usage.cache_read.input_tokens"
 _CACHE_WRITE: Final = "gen_ai.usage.cache_creation.input_tokens"
 _ATTRIBUTES: Final = "Attributes"
+_BATCH: Final = ("batch_id", "batch_requests", "batch_custom_id", "batch_result_type")
 _RESOURCE: Final = "Resource"
 
 
@@ -188,7 +189,16 @@ DATADOG: Final = FieldMap(
         Field("error_type", "error.kind"),
         Field("error_message", "error.message"),
         Field("user_id", "usr.id"),
-        *_ours("tenant_id", "cost_usd", "call_id", "api_error_type", "api_error_class", *_HEADROOM),
+        *_ours(
+            "tenant_id",
+            "cost_usd",
+            "call_id",
+            "api_error_type",
+            "api_error_class",
+            "run_id",
+            *_BATCH,
+            *_HEADROOM,
+        ),
         Field("function", "logger.method_name"),
         Field("service", "service"),
         Field("env", "env"),
@@ -196,7 +206,7 @@ DATADOG: Final = FieldMap(
         *_ours(*_BOOKKEEPING),
     ],
     trailing=[Field("trace_id", "trace_id"), Field("span_id", "span_id")],
-    identify=lambda record: record.get("evt.name") == EVENT_NAME,
+    identify=lambda record: record.get("evt.name") in EVENT_NAMES,
     finish=_ddtrace_correlation,
     finish_names=("dd.trace_id", "dd.span_id"),
 )
@@ -225,7 +235,7 @@ ECS: Final = FieldMap(
         Field("error_message", "error.message"),
         Field("tenant_id", "organization.id"),
         Field("user_id", "user.id"),
-        *_ours("cost_usd", "api_error_class", *_HEADROOM),
+        *_ours("cost_usd", "api_error_class", "run_id", *_BATCH, *_HEADROOM),
         Field("function", "log.origin.function"),
         Field("service", "service.name"),
         Field("env", "service.environment"),
@@ -233,7 +243,7 @@ ECS: Final = FieldMap(
         *_ours(*_BOOKKEEPING),
     ],
     trailing=[Field("trace_id", "trace.id"), Field("span_id", "span.id")],
-    identify=lambda record: record.get("event.action") == EVENT_NAME,
+    identify=lambda record: record.get("event.action") in EVENT_NAMES,
 )
 """Elastic Common Schema: `@timestamp`, `log.level`, `event.*` (`event.duration` in ns), objects only."""
 
@@ -262,6 +272,8 @@ OTEL: Final = FieldMap(
             "cost_usd",
             "api_error_type",
             "api_error_class",
+            "run_id",
+            *_BATCH,
             *_HEADROOM,
             *_BOOKKEEPING,
             into=_ATTRIBUTES,
@@ -314,7 +326,7 @@ def render_as(schema: str, facts: dict[str, Any]) -> dict[str, Any]:
 
 def detect(record: dict[str, Any]) -> str | None:
     """The schema a parsed log line was written in, or None if it is not one of our events."""
-    if record.get("event") == EVENT_NAME:
+    if record.get("event") in EVENT_NAMES:
         return "flat"
     for name, fieldmap in _MAPS.items():
         if fieldmap.identify(record):

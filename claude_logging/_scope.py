@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import random
 import weakref
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
@@ -140,7 +141,7 @@ class Scope(Call):
 class LogCall:
     """What `log_call(...)` returns: a decorator and a (sync or async) context manager."""
 
-    __slots__ = ("_fields", "_max_tokens", "_model", "_tenant_id", "_user_id")
+    __slots__ = ("_fields", "_max_tokens", "_model", "_per_call", "_tenant_id", "_user_id")
 
     def __init__(
         self,
@@ -149,8 +150,13 @@ class LogCall:
         tenant_id: str | int | None,
         user_id: str | int | None,
         fields: dict[str, Any],
+        *,
+        per_call: bool = False,
     ) -> None:
         """Validate the scope's fields now, at configuration time."""
+        if not isinstance(per_call, bool):
+            raise TypeError(f"log_call(per_call=...) takes True or False, not {per_call!r}")
+        self._per_call = per_call
         self._model = check_model(model)
         self._max_tokens = check_max_tokens(max_tokens)
         self._tenant_id = check_identity("tenant_id", tenant_id)
@@ -179,6 +185,9 @@ class LogCall:
                 extra.update(self._fields)
                 event.fields = extra or None
             stamp_trace(event)
+            if self._per_call:
+                event.rollup = True
+                event.run_id = f"{random.getrandbits(64):016x}"
             return Scope(event, current_scope.get())
         except Exception as exc:
             _guard.internal_error("log_call.open", exc)
@@ -388,6 +397,7 @@ def log_call(
     max_tokens: int | None = None,
     tenant_id: str | int | None = None,
     user_id: str | int | None = None,
+    per_call: bool = False,
     **fields: Any,
 ) -> LogCall: ...
 
@@ -400,6 +410,7 @@ def log_call(
     max_tokens: int | None = None,
     tenant_id: str | int | None = None,
     user_id: str | int | None = None,
+    per_call: bool = False,
     **fields: Any,
 ) -> Any:
     """Write one event per call of the decorated function, or per `with` block.
@@ -409,8 +420,13 @@ def log_call(
     Message (or stream) gives model, usage, stop reason and ids; `call.record(message)` and
     `call.set(**fields)` do the same by hand. Extra keyword fields are copied into the event.
     Bad arguments raise `TypeError`/`ValueError` here, never when the function runs.
+
+    `per_call=True` makes the scope an agent run: every API call inside it is also written as its
+    own `claude.call` event carrying the run's `run_id` (and the scope's tenant, user and fields),
+    and the scope's sum is written as one `claude.run` event with the same `run_id`. Dashboards that
+    count `claude.call` events or sum their tokens and cost count each call once.
     """
-    spec = LogCall(model, max_tokens, tenant_id, user_id, fields)
+    spec = LogCall(model, max_tokens, tenant_id, user_id, fields, per_call=per_call)
     if func is None:
         return spec
     return spec(func)

@@ -4,8 +4,9 @@
 every client class: Anthropic, AsyncAnthropic, Bedrock, Vertex, Foundry, Mantle, and framework-
 private clients) and their `_attempt_request` (one HTTP attempt inside the retry loop) are
 wrapped at the class, so no client carries any state of ours: `vars(client)`, its middleware,
-`copy()` and its signature are exactly the SDK's. Each wrapper first asks `_targets.observed()`,
-and a call that is not observed costs a dictionary look-up and a context-variable read.
+`copy()` and its signature are exactly the SDK's. Each wrapper first asks whether the call is
+observed (`_targets`, or an open scope): a call that is not costs a set look-up and a
+context-variable read.
 
 `copy()` / `with_options()` of client classes are wrapped (on first `instrument(client)`) so that
 a client derived from a chosen one is chosen too.
@@ -74,15 +75,6 @@ def wrap_copies(cls: type) -> None:
             for name in _COPY_METHODS:
                 if callable(vars(klass).get(name)):
                     _patch(klass, name, _copy)
-
-
-def uninstall() -> None:
-    """Restore every SDK attribute we replaced (tests; the seams are otherwise left in place)."""
-    with _lock:
-        while _installed:
-            cls, name, original = _installed.pop()
-            setattr(cls, name, original)
-        _copy_wrapped.clear()
 
 
 def _patch(cls: type, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:

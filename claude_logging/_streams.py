@@ -274,28 +274,41 @@ def _inner_body(body: object) -> object:
     return attributes.get("_body", attributes.get("_async_body"))
 
 
-def watch(call: Call, response: httpx2.Response, content_cap: int | None = None) -> StreamObserver:
-    """Wrap the unread body of `response` so that reading it ends `call` exactly once.
+def wrap_body(response: httpx2.Response, observer: Any) -> bool:
+    """Make the body of `response` report to `observer` (body_chunk / body_end / body_gone).
 
     A body that already reports to an observer is the SDK's own tracing's: it stays where it is,
-    the observer the SDK's `Stream` finds stays the SDK's, and our wrapper goes inside it, reading
-    the server-sent events from the bytes (the same accounting, from the raw lines).
+    the observer the SDK's `Stream` finds stays the SDK's, and our wrapper goes inside it. True
+    when it went inside: the `Stream` then reports its parsed events to the SDK's observer only.
     """
     from claude_logging._bodies import wrap  # noqa: PLC0415 - httpx2 is imported on first use only
 
+    body = response.stream
+    inner = _inner_body(body)
+    if inner is None:
+        response.stream = wrap(body, observer)
+        return False
+    wrapped = wrap(inner, observer)
+    attributes = vars(body)
+    for name in ("_body", "_async_body"):
+        if attributes.get(name) is inner:
+            attributes[name] = wrapped
+    return True
+
+
+def watch(call: Call, response: httpx2.Response, content_cap: int | None = None) -> StreamObserver:
+    """Wrap the unread body of `response` so that reading it ends `call` exactly once.
+
+    Inside the SDK's own wrapper of the body (see `wrap_body`), usage is read from the bytes:
+    the same accounting, from the raw server-sent event lines.
+    """
     if "text/event-stream" in response.headers.get("content-type", ""):
         call.event.stream = True
     body = response.stream
-    inner = _inner_body(body)
-    if inner is not None:
+    if _inner_body(body) is not None:
         observer = StreamObserver(call, None, content_cap)
         observer.raw_only()
-        wrapped = wrap(inner, observer)
-        attributes = vars(body)
-        for name in ("_body", "_async_body"):
-            if attributes.get(name) is inner:
-                attributes[name] = wrapped
-        return observer
-    observer = StreamObserver(call, getattr(body, "stream_observer", None), content_cap)
-    response.stream = wrap(body, observer)
+    else:
+        observer = StreamObserver(call, getattr(body, "stream_observer", None), content_cap)
+    wrap_body(response, observer)
     return observer

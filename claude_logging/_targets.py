@@ -1,16 +1,14 @@
 """Which SDK calls are observed: every client, the clients passed to `instrument()`, or any in a scope.
 
-The SDK seams (`_seams.py`) ask `observed(client)` on every call; it must cost next to nothing
-when the answer is no. Nothing is stored on the clients themselves: chosen clients are kept here
-by `id()`, each forgotten when its client is collected.
+The SDK seams (`_seams.py`) read this on every call (everything? this client chosen? a scope
+open?), so it must cost next to nothing when the answer is no. Nothing is stored on the clients
+themselves: chosen clients are kept here by `id()`, each forgotten when its client is collected.
 """
 
 from __future__ import annotations
 
 import weakref
 from typing import Final
-
-from claude_logging._calls import current_scope
 
 everything: list[bool] = [False]
 """`[True]` after `instrument()` with no client: every client of every SDK class is observed."""
@@ -19,11 +17,6 @@ chosen: Final[set[int]] = set()
 """`id()` of each client passed to `instrument(client)` (or derived from one), while it lives."""
 
 _finalizers: dict[int, weakref.finalize[..., object]] = {}
-
-
-def observed(client: object) -> bool:
-    """Whether a call made through `client` now is to be logged."""
-    return everything[0] or id(client) in chosen or current_scope.get() is not None
 
 
 def choose(client: object) -> None:

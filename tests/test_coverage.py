@@ -421,3 +421,36 @@ def test_no_opentelemetry_call_when_no_tracer_provider_is_set(monkeypatch: pytes
     with capture_events() as events, claude_logging.log_call():
         ask(claude_logging.instrument(api.client()))
     assert events[0]["outcome"] == "success"
+
+
+def test_the_sdks_own_spans_keep_a_streams_output_and_its_body_wrapper() -> None:
+    """SDK tracing on, client instrumented: the SDK's body wrapper stays, its span keeps the output."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    api = FakeAnthropicAPI([stream("Hi there", input_tokens=5, output_tokens=2)])
+    option = {"tracer_provider": provider, "traces": {"content_mode": "content"}}
+    client = claude_logging.instrument(api.client(max_retries=0, open_telemetry=option))
+
+    with (
+        capture_events() as events,
+        client.messages.stream(model=MODEL, max_tokens=9, messages=MESSAGES) as helper,
+    ):
+        assert type(helper._raw_stream.response.stream).__module__.startswith("anthropic")
+        final = helper.get_final_message()
+
+    (span,) = exporter.get_finished_spans()
+    assert json.loads(span.attributes["gen_ai.output.messages"]) == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "Hi there"}]}
+    ]
+    (event,) = events
+    assert (event["input_tokens"], event["output_tokens"]) == (
+        final.usage.input_tokens,
+        final.usage.output_tokens,
+    )
+    assert (event["stream_completed"], event["outcome"]) == (True, "success")
+    assert event["time_to_first_token_ms"] is not None

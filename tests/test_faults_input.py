@@ -26,6 +26,7 @@ import sys
 import textwrap
 import time
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import anthropic
 import pytest
@@ -35,6 +36,9 @@ import claude_logging
 from claude_logging import _config, _render
 from claude_logging._event import Event
 from claude_logging.testing import FakeAnthropicAPI, error, message
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class Unprintable:
@@ -414,3 +418,82 @@ def test_wrongly_typed_arguments_the_sdk_sends_are_one_api_call(overrides, logge
     assert event["message_id"] == result.id
     for key, value in logged.items():
         assert event[key] == value
+
+
+# -- C7: a hostile CLAUDE_LOGGING_PRICES file ------------------------------------------------------
+
+PRICED_CALL = textwrap.dedent(
+    """
+    import json, sys, time
+    import claude_logging
+    from claude_logging.testing import FakeAnthropicAPI, capture_events
+    client = claude_logging.instrument(FakeAnthropicAPI().client(max_retries=0))
+    started = time.monotonic()
+    with capture_events() as events:
+        client.messages.create(model="claude-sonnet-4-6", max_tokens=8,
+                               messages=[{"role": "user", "content": "hi"}])
+    print(json.dumps({"seconds": time.monotonic() - started, "cost_usd": events[0].get("cost_usd")}))
+    """
+)
+
+
+def price_file(kind: str, tmp_path: Path) -> str:
+    """A path for CLAUDE_LOGGING_PRICES that is not a small regular file."""
+    if kind == "fifo":
+        path = tmp_path / "prices.fifo"
+        os.mkfifo(path)  # nobody ever writes to it: opening it for reading would wait forever
+        return str(path)
+    if kind == "device":
+        return "/dev/zero"
+    path = tmp_path / "huge.json"
+    with path.open("wb") as file:
+        file.truncate(64 * 1024 * 1024)  # sparse: 64 MiB to read, nothing on disk
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [("fifo", "not a regular file"), ("device", "not a regular file"), ("huge", "larger than 1024 KiB")],
+)
+def test_a_price_file_that_would_block_or_fill_memory_is_refused_at_once(kind, reason, tmp_path):
+    """Row C7: CLAUDE_LOGGING_PRICES naming a FIFO, /dev/zero or a huge file: the call goes on at once.
+
+    It is priced from the packaged table, with one warning; the file is never read past its cap.
+    """
+    path = price_file(kind, tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", PRICED_CALL],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "CLAUDE_LOGGING_PRICES": path, "CLAUDE_LOGGING_STRICT": "0"},
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert outcome["seconds"] < 15  # a blocked read never returns; a loaded 2-core machine is slow
+    assert outcome["cost_usd"] > 0
+    assert reason in result.stderr
+    assert result.stderr.count("ignoring CLAUDE_LOGGING_PRICES") == 1
+
+
+def test_configure_refuses_a_price_file_that_would_block_with_the_reason(tmp_path):
+    """Row C7: configure(prices=<a FIFO>) raises ValueError at once, naming the file and the reason."""
+    code = textwrap.dedent(
+        f"""
+        import claude_logging
+        try:
+            claude_logging.configure(prices={price_file("fifo", tmp_path)!r})
+        except ValueError as exc:
+            print(exc)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "cannot read the price file" in result.stdout
+    assert "prices.fifo" in result.stdout
+    assert "not a regular file" in result.stdout

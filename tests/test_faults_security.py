@@ -15,6 +15,8 @@ import anthropic
 import pytest
 import structlog
 from conftest import MESSAGES, MODEL, ask
+from harness import PROMPT, start_event
+from harness import request as harness_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -340,3 +342,124 @@ def test_importing_the_library_needs_neither_the_sdk_nor_its_http_client():
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["tenant_id"] == "t"
+
+
+# -- F5 to F8: secrets and prompts in error texts and warnings -------------------------------------
+
+TOKEN = "tok9SENTINEL7f3a2c"  # noqa: S105 - a sentinel that must never be written
+"""A credential of no known vendor's shape: only its place in the text can tell it is one."""
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        f"Authorization: Bearer {TOKEN}",
+        f"authorization: Basic {TOKEN}==",
+        f'{{"authorization": "Bearer {TOKEN}"}}',
+        f"proxy said Bearer {TOKEN} is expired",
+    ],
+)
+def test_an_error_quoting_an_authorization_header_keeps_no_token(quoted, out):
+    """Row F5: `Authorization: Bearer <token>` in an app error's text: the token is masked, never kept."""
+    claude_logging.configure(capture_error_message="all")
+    with pytest.raises(ValueError), claude_logging.log_call():
+        raise ValueError(f"gateway refused: {quoted}")
+
+    event = out.one("error")
+    assert TOKEN not in event["error_message"]
+    assert TOKEN not in out.stdout
+    assert "***" in event["error_message"]
+
+
+@pytest.mark.parametrize(
+    ("wording", "masked"),
+    [
+        ("Invalid API key: abcd1234efgh5678", "Invalid API key: ***"),
+        ("invalid x-api-key gwtok_abcdefgh12345678", "invalid x-api-key ***"),
+        ("api_key=prx-0a1b2c3d4e5f rejected by the proxy", "api_key=*** rejected by the proxy"),
+        ("expired credential AKIAIOSFODNN7EXAMPLE", "expired credential ***"),
+        ("invalid x-api-key", "invalid x-api-key"),
+    ],
+)
+def test_keys_of_any_shape_in_an_api_error_are_masked(wording, masked, api, out):
+    """Row F6: gateway, proxy and cloud keys that do not start with `sk-` are masked in the API's text."""
+    client = claude_logging.instrument(api.client(max_retries=0))
+    api.enqueue(error(401, message=wording))
+    with pytest.raises(anthropic.AuthenticationError):
+        ask(client)
+
+    assert out.one("error")["error_message"] == masked
+
+
+ECHOES = {
+    "quoted value": f'messages.0.content.0.text: "{PROMPT}" is not valid UTF-8',
+    "content path": f"messages.0.content.0.text: {PROMPT} must not be empty",
+    "system": f"system: You are terse. {PROMPT} is too long",
+    "request JSON": json.dumps({"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]}),
+    "pydantic repr": f"Input should be a valid list [type=list_type, input_value='{PROMPT}']",
+    "unclosed quote": f"invalid request near '{PROMPT}",
+    "long echo": "request was: " + f"Summarise this: {PROMPT} " * 40,
+    "two lines": f"bad request\n{PROMPT}",
+}
+
+
+@pytest.mark.parametrize("echo", sorted(ECHOES))
+def test_an_api_error_echoing_the_request_writes_no_prompt(echo, api, out):
+    """Row F7: an API error message that quotes request content: the content is withheld."""
+    client = claude_logging.instrument(api.client(max_retries=0))
+    api.enqueue(error(400, message=ECHOES[echo]))
+    with pytest.raises(anthropic.BadRequestError):
+        client.messages.create(**harness_request())
+
+    event = out.one("error")
+    assert PROMPT not in event["error_message"]
+    assert event["api_error_type"] == "invalid_request_error"
+
+
+def test_a_mid_stream_error_echoing_the_request_writes_no_prompt(api, out):
+    """Row F7: an SSE `error` event whose message quotes the prompt: the prompt is withheld."""
+    echo = {"type": "error", "error": {"type": "invalid_request_error", "message": f"bad: '{PROMPT}'"}}
+    api.enqueue(stream(events=[start_event(), echo]))
+    client = claude_logging.instrument(api.client(max_retries=0))
+    with pytest.raises(anthropic.APIStatusError):
+        for _ in client.messages.create(stream=True, **harness_request()):
+            pass
+
+    event = out.one("error")
+    assert event["error_message"] == "bad: '\u2026'"
+
+
+@pytest.mark.parametrize(
+    ("status", "wording"),
+    [
+        (529, "Overloaded"),
+        (429, "Number of request tokens has exceeded your per-minute rate limit"),
+        (400, "max_tokens: must be less than or equal to 64000"),
+        (400, "prompt is too long: 215000 tokens > 200000 maximum"),
+        (400, "messages: roles must alternate between user and assistant"),
+    ],
+)
+def test_the_apis_fixed_wording_is_kept(status, wording, api, out):
+    """Row F7: messages that quote nothing of the request are written as the API wrote them."""
+    client = claude_logging.instrument(api.client(max_retries=0))
+    api.enqueue(error(status, message=wording))
+    with pytest.raises(anthropic.APIStatusError):
+        ask(client)
+
+    assert out.one("error")["error_message"] == wording
+
+
+def test_a_raising_redact_hook_reports_its_type_never_its_text(api, out, caplog):
+    """Row F8: a redact hook that raises with the content in its message: stderr names only the type."""
+
+    def leaky(field: str, text: str) -> str:
+        raise RuntimeError(f"cannot redact {field}: {text}")
+
+    claude_logging.configure(capture_content=True, redact=leaky)
+    client = claude_logging.instrument(api.client(max_retries=0))
+    client.messages.create(**harness_request())
+
+    event = out.one("success")  # checks that no sentinel reached stdout or stderr
+    assert "prompt" not in event
+    warnings = [record.getMessage() for record in caplog.records if record.name == "claude_logging.internal"]
+    assert warnings == ["claude_logging: redact hook raised RuntimeError; prompt dropped"]

@@ -1,4 +1,4 @@
-"""Properties P1, P2, P3, P4, P6 and P8 of the reliability issue, with hypothesis.
+"""Properties P1, P2, P3, P4, P6, P7 and P8 of the reliability issue, with hypothesis.
 
 - P1 serialisation is total: any extra-field value gives one strict JSON line under the cap.
 - P2 hostile strings stay on one line, and sanitising is idempotent.
@@ -6,6 +6,8 @@
 - P4 stream accounting is differential: the same bytes through a plain and an instrumented
   client, read with a drawn policy, show the same things, and usage equals the SDK's snapshot.
 - P6 the usage readers never raise and keep only non-negative ints (or nothing).
+- P7 no secret or prompt in an error text or a warning with capture off: keys of any shape quoted
+  by the API, error bodies and stream `error` events echoing the request, raising redact hooks.
 - P8 truncation keeps valid UTF-8 and the byte cap.
 
 Profiles (tests/conftest.py): `ci` (default, bounded for 2 cores) and `dev`
@@ -20,6 +22,7 @@ import datetime as dt
 import itertools
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -42,14 +45,15 @@ from harness import (
     usage_of,
     visible,
 )
-from hypothesis import assume, given, note
+from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
 import claude_logging
 from claude_logging import testing
 from claude_logging._capture import MAX_COUNT, record_delta_usage, record_message, record_usage
+from claude_logging._errortext import api_wording
 from claude_logging._event import Event
-from claude_logging._sanitize import clean_label, clean_text, fix_unicode
+from claude_logging._sanitize import clean_label, clean_text, fix_unicode, mask_secrets
 
 # -- P1: serialisation is total ---------------------------------------------------------------------
 
@@ -827,3 +831,143 @@ def test_p8_cap_holds_for_a_datetime_heavy_and_decimal_heavy_event():
     (line,) = written
     assert len(line) <= 1_024
     assert check_line(line)["outcome"] == "success"
+
+
+# -- P7: no secret or prompt in an error text or a warning, with capture off -------------------------
+
+SECRET_SHAPES = (
+    "Authorization: Bearer {secret}",
+    "authorization: Basic {secret}",
+    'upstream said {{"authorization": "Bearer {secret}"}}',
+    "proxy-authorization: Bearer {secret}",
+    "Bearer {secret} has expired",
+    "Invalid API key: {secret}",
+    "invalid x-api-key {secret}",
+    "x-api-key={secret}",
+    "api_key: '{secret}'",
+    "password: {secret}",
+    "access token {secret} revoked",
+)
+secrets = st.builds(
+    lambda prefix, body, digit: f"{prefix}{body}{digit}",
+    st.sampled_from(["gwtok_", "prx-", "sess_", "", "key"]),
+    st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", min_size=12, max_size=40),
+    st.sampled_from("0123456789"),
+)
+prompts = st.text(
+    st.characters(categories=("L", "N", "Zs"), include_characters=".,:;!?()-\n"), min_size=8, max_size=120
+).filter(lambda text: len(text.strip()) >= 8)
+"""Prompt text (no quote characters: a prompt that holds the API's quote is a documented limit)."""
+ECHO_SHAPES = (
+    'messages.0.content.0.text: "{prompt}" is not valid',
+    "messages.{index}.content: '{prompt}'",
+    "messages.{index}.content.0.text: {prompt}",
+    "system: {prompt}",
+    "Input should be a valid list [type=list_type, input_value='{prompt}']",
+    "Unexpected value `{prompt}`",
+    "invalid request near \u201c{prompt}\u201d",
+    "bad request: '{prompt}",
+    "bad request:\n{prompt}",
+    "{json}",
+    "request was: {long}",
+)
+
+
+@given(shape=st.sampled_from(SECRET_SHAPES), secret=secrets, status=st.sampled_from([400, 401, 403, 502]))
+def test_p7_a_key_quoted_in_an_api_error_is_never_written(shape, secret, status):
+    """P7: an API error text quoting a header or a key of any vendor's shape: the key is never written."""
+    text = shape.format(secret=secret)
+    api = testing.FakeAnthropicAPI([testing.error(status, message=text)])
+    client = claude_logging.instrument(api.client(max_retries=0, api_key=KEY))
+
+    with lines() as written, pytest.raises(anthropic.APIStatusError):
+        client.messages.create(**request())
+
+    (line,) = written
+    assert secret not in line
+    assert KEY not in line
+    assert secret not in mask_secrets(text)  # masked, not only withheld with the API's echoes
+
+
+@given(shape=st.sampled_from(SECRET_SHAPES), secret=secrets)
+def test_p7_a_key_quoted_in_an_app_exception_is_masked_even_when_its_text_is_asked_for(shape, secret):
+    """P7: with capture_error_message="all", an exception's text is written with the key masked."""
+    claude_logging.configure(capture_error_message="all")
+
+    with lines() as written, pytest.raises(ValueError), claude_logging.log_call():
+        raise ValueError(shape.format(secret=secret))
+
+    (line,) = written
+    assert secret not in line
+    assert "***" in check_line(line)["error_message"]
+
+
+def echo(shape: str, prompt: str, index: int) -> str:
+    """The API's message of `shape`, echoing `prompt`."""
+    return shape.format(
+        prompt=prompt,
+        index=index,
+        json=json.dumps({"messages": [{"role": "user", "content": prompt}]}),
+        long=f"{prompt} " * (500 // len(prompt) + 1),
+    )
+
+
+@given(shape=st.sampled_from(ECHO_SHAPES), prompt=prompts, index=st.integers(0, 99), stream=st.booleans())
+def test_p7_an_api_error_echoing_the_request_never_writes_the_prompt(shape, prompt, index, stream):
+    """P7: an error body or a mid-stream `error` event that echoes the request: no part of the prompt.
+
+    The message written is the one written for a prompt of `z`s of the same length and lines: it
+    does not depend on what the prompt says.
+    """
+    wording = echo(shape, prompt, index)
+    body = {"type": "error", "error": {"type": "invalid_request_error", "message": wording}}
+    reply = testing.stream(events=[start_event(), body]) if stream else testing.error(400, message=wording)
+    client = claude_logging.instrument(testing.FakeAnthropicAPI([reply]).client(max_retries=0))
+    messages = [{"role": "user", "content": prompt}]
+
+    def call() -> None:
+        if stream:
+            for _ in client.messages.create(stream=True, **request(messages=messages)):
+                pass
+        else:
+            client.messages.create(**request(messages=messages))
+
+    with lines() as written, pytest.raises(anthropic.APIStatusError):
+        call()
+
+    (line,) = written
+    blank = re.sub(r"[^\n]", "z", prompt)
+    expected = clean_text(mask_secrets(api_wording(echo(shape, blank, index))), 500)[0]
+    assert check_line(line)["error_message"] == expected
+    assert "zzzz" not in expected
+
+
+@given(
+    raised=st.sampled_from([RuntimeError, ValueError, KeyError, UnicodeError, Exception]),
+    prompt=prompts,
+    field_name=st.sampled_from(["prompt", "completion"]),
+)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_p7_a_raising_redact_hook_never_prints_what_it_was_given(raised, prompt, field_name, capfd, caplog):
+    """P7: whatever a redact hook raises, with the content in its message: no output holds any of it."""
+    testing.reset()  # the warning is once per process: every example must be able to print it
+    caplog.clear()
+
+    def hook(name: str, text: str) -> str:
+        if name == field_name:
+            raise raised(f"cannot redact {text}")
+        return "[redacted]"
+
+    claude_logging.configure(capture_content=True, redact=hook)
+    api = testing.FakeAnthropicAPI([testing.message(f"echo {prompt}")])
+    client = claude_logging.instrument(api.client(max_retries=0))
+    with testing.capture_events(passthrough=True) as events:
+        client.messages.create(**request(messages=[{"role": "user", "content": prompt}]))
+    claude_logging.flush()
+    out, err = capfd.readouterr()
+
+    warnings = [record.getMessage() for record in caplog.records]
+    assert field_name not in events[0]
+    assert warnings == [f"claude_logging: redact hook raised {raised.__name__}; {field_name} dropped"]
+    assert prompt not in out
+    assert prompt not in err

@@ -229,7 +229,7 @@ def test_mixed_malformed_and_truncated_lines_are_counted_never_fatal(tmp_path, c
     assert main(["report", str(path), "--format", "json"]) == 0
     captured = capsys.readouterr()
     data = json.loads(captured.out)
-    assert data["lines"] == {"lines": 10, "events": 3, "other": 4, "malformed": 2, "blank": 1}
+    assert data["lines"] == {"lines": 10, "events": 3, "other": 4, "malformed": 2, "blank": 1, "runs": 0}
     assert data["summary"]["calls"] == 3
     assert "2 malformed lines ignored" in captured.err
 
@@ -399,17 +399,8 @@ def chromium() -> str:
     return path
 
 
-def test_html_page_is_self_contained_and_its_charts_render_in_chromium(tmp_path, capsys):
-    """Headless Chromium loads the page offline: 4 charts drawn, no console error, nothing fetched."""
-    browser = chromium()
-    page = tmp_path / "report.html"
-    assert main(["report", str(write_lines(tmp_path / "e.log", EVENTS)), "--html", str(page)]) == 0
-    capsys.readouterr()
-    html = page.read_text()
-    assert "src=" not in html
-    assert "href=" not in html
-    assert "@import" not in html
-
+def render_in_chromium(browser: str, page: Path) -> tuple[str, list[str]]:
+    """Load `page` offline in headless Chromium: the DOM after scripts ran, and console messages."""
     with tempfile.TemporaryDirectory() as profile:
         result = subprocess.run(
             [
@@ -434,9 +425,24 @@ def test_html_page_is_self_contained_and_its_charts_render_in_chromium(tmp_path,
             timeout=90,
             check=True,
         )
-
-    assert 'data-charts="4"' in result.stdout
     console = [line for line in result.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    return result.stdout, console
+
+
+def test_html_page_is_self_contained_and_its_charts_render_in_chromium(tmp_path, capsys):
+    """Headless Chromium loads the page offline: 4 charts drawn, no console error, nothing fetched."""
+    browser = chromium()
+    page = tmp_path / "report.html"
+    assert main(["report", str(write_lines(tmp_path / "e.log", EVENTS)), "--html", str(page)]) == 0
+    capsys.readouterr()
+    html = page.read_text()
+    assert "src=" not in html
+    assert "href=" not in html
+    assert "@import" not in html
+
+    dom, console = render_in_chromium(browser, page)
+
+    assert 'data-charts="4"' in dom
     assert console == []
 
 

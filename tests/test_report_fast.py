@@ -136,7 +136,7 @@ def test_a_file_without_a_last_newline_and_an_empty_file(tmp_path):
     for path in (unended, empty):
         exact, fast = both([path])
         assert exact == fast
-    assert fast["lines"] == {"lines": 0, "events": 0, "other": 0, "malformed": 0, "blank": 0}
+    assert fast["lines"] == {"lines": 0, "events": 0, "other": 0, "malformed": 0, "blank": 0, "runs": 0}
 
 
 def test_gzip_files_and_several_inputs_keep_their_order_and_figures(tmp_path):
@@ -248,20 +248,21 @@ def test_a_byte_order_mark_at_the_start_is_not_read_past(tmp_path):
 # -- the fast way is taken ---------------------------------------------------------------------------
 
 
-class CountingLoads:
-    """json.loads that counts its calls."""
+class CountingDecoder(json.JSONDecoder):
+    """The reader's JSON decoder, counting the lines it decodes."""
 
     calls = 0
 
-    def __call__(self, text):
-        self.calls += 1
-        return json.loads(text)
+    def decode(self, s, *args, **kwargs):
+        type(self).calls += 1
+        return super().decode(s, *args, **kwargs)
 
 
 def test_a_clean_file_is_not_parsed_in_python_and_other_lines_only_are(tmp_path, monkeypatch):
-    """A clean file: no line through json.loads; a mixed one: only the JSON lines that are not events."""
-    loads = CountingLoads()
-    monkeypatch.setattr(_reader, "json", SimpleNamespace(loads=loads))
+    """A clean file: no line decoded in Python; a mixed one: only the JSON lines that are not events."""
+    loads = CountingDecoder
+    monkeypatch.setattr(CountingDecoder, "calls", 0)
+    monkeypatch.setattr(_reader, "json", SimpleNamespace(JSONDecoder=CountingDecoder, dumps=json.dumps))
     monkeypatch.setattr(_run, "_workers", lambda: 1)  # in this process, where the count is
     interleaved = [text for pair in zip(EVENTS, APP_LOGS * 8, strict=True) for text in pair]
     clean = write(tmp_path / "clean.log", EVENTS)

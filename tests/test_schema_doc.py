@@ -11,6 +11,7 @@ import pytest
 from conftest import ask
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+from test_batches import batches_api, create_and_read
 
 import claude_logging
 from claude_logging import _fields
@@ -92,6 +93,9 @@ def scenario_events(api: Any) -> list[dict[str, Any]]:
 
         with pytest.raises(RuntimeError):
             wrapped()
+        with claude_logging.log_call(per_call=True):
+            ask(client)
+        create_and_read(claude_logging.instrument(batches_api().client(max_retries=0)))
     return events
 
 

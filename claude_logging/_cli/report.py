@@ -20,9 +20,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from claude_logging._report._engine import Options, since_until
-from claude_logging._report._reader import ProgressBar, input_size
+from claude_logging._report._reader import MAX_UNPACKED, InputTooLargeError, ProgressBar, input_size
 from claude_logging._report._run import ReportUnavailableError, build
 from claude_logging._report._text import RENDERERS
+from claude_logging._sanitize import show_controls
 
 
 def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,6 +47,11 @@ def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser])
     parser.add_argument("--top", type=_positive, default=10, help="rows in the top lists (default 10)")
     parser.add_argument("--format", choices=sorted(RENDERERS), default="table", help="output format")
     parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML page with charts")
+    parser.add_argument(
+        "--max-unpacked", metavar="SIZE", type=_size, default=MAX_UNPACKED,
+        help="most that stdin and .gz inputs may unpack to, together, in the temporary directory: "
+        "500M, 4G, or 0 for no limit (default 1G)",
+    )  # fmt: skip
     parser.set_defaults(run=run)
 
 
@@ -54,6 +60,19 @@ def _condition(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"expected FIELD=VALUE, not {text!r}")
     return name.strip(), value
+
+
+def _size(text: str) -> int | None:
+    units = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+    value = text.strip().upper().removesuffix("IB").removesuffix("B")
+    number, unit = (value[:-1], value[-1]) if value[-1:] in units else (value, "")
+    try:
+        size = int(float(number) * units[unit])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 500M or 4G, not {text!r}") from None
+    if size < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {text!r}")
+    return size or None
 
 
 def _positive(text: str) -> int:
@@ -79,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     paths = list(args.files) or ["-"]
     missing = [path for path in paths if path != "-" and not Path(path).is_file()]
     if missing:
-        print(f"claude-logging report: no such file: {', '.join(missing)}", file=sys.stderr)
+        names = ", ".join(show_controls(repr(path)) for path in missing)
+        print(f"claude-logging report: no such file: {names}", file=sys.stderr)
         return 2
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     options = Options(
@@ -91,10 +111,13 @@ def run(args: argparse.Namespace) -> int:
     )
     bar = ProgressBar(input_size(paths))
     try:
-        report = build(paths, options, bar)
+        report = build(paths, options, bar, max_unpacked=args.max_unpacked)
     except ReportUnavailableError as exc:
         print(f"claude-logging report: {exc}", file=sys.stderr)
         return 3
+    except InputTooLargeError as exc:
+        print(f"claude-logging report: {exc}", file=sys.stderr)
+        return 2
     finally:
         bar.close()
     sys.stdout.write(RENDERERS[args.format](report))
@@ -102,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         from claude_logging._report._html import page  # noqa: PLC0415 - only when asked
 
         Path(args.html).write_text(page(report), encoding="utf-8")
-        print(f"claude-logging report: wrote {args.html}", file=sys.stderr)
+        print(f"claude-logging report: wrote {show_controls(repr(args.html))}", file=sys.stderr)
     if report.lines["malformed"]:
         print(
             f"claude-logging report: {report.lines['malformed']:,} malformed lines ignored", file=sys.stderr

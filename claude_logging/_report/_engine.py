@@ -116,6 +116,11 @@ def _extra_columns(options: Options) -> list[str]:
     return [name for name in dict.fromkeys(names) if name not in CORE_COLUMNS]
 
 
+def read_columns(options: Options) -> frozenset[str]:
+    """The fields `load` reads: a line holding one of them twice is malformed (DuckDB refuses it)."""
+    return frozenset((*CORE_COLUMNS, *_extra_columns(options)))
+
+
 def load(con: Any, files: list[Path], options: Options) -> None:
     """Create the `events` table from the normalised files, typed, with the filters applied."""
     columns = dict.fromkeys((*CORE_COLUMNS, *_extra_columns(options)), "VARCHAR")
@@ -133,7 +138,12 @@ def load(con: Any, files: list[Path], options: Options) -> None:
     select = [f"{started} AS {TS}"]
     for name in CORE_COLUMNS[1:]:
         kind = numeric.get(name)
-        select.append(f"TRY_CAST({quote(name)} AS {kind}) AS {name}" if kind else quote(name))
+        if kind == "DOUBLE":
+            # 1e999 is read as infinity: a figure that is not finite is treated as missing.
+            value = f"TRY_CAST({quote(name)} AS DOUBLE)"
+            select.append(f"CASE WHEN isfinite({value}) THEN {value} END AS {name}")
+        else:
+            select.append(f"TRY_CAST({quote(name)} AS {kind}) AS {name}" if kind else quote(name))
     select += [quote(name) for name in _extra_columns(options)]
     conditions: list[str] = ["TRUE"]
     parameters: list[object] = [[str(path) for path in files], columns]
@@ -250,6 +260,7 @@ def summarise(con: Any, counts: LineCounts, options: Options) -> Report:
         "other": counts.other,
         "malformed": counts.malformed,
         "blank": counts.blank,
+        "runs": counts.runs,
     }
     summary = _summary(con)
     report = Report(lines=lines, summary=summary)
@@ -281,6 +292,7 @@ def empty_report(counts: LineCounts) -> Report:
         "other": counts.other,
         "malformed": counts.malformed,
         "blank": counts.blank,
+        "runs": counts.runs,
     }
     return Report(lines=lines, summary={"calls": 0, "span_s": 0.0})
 

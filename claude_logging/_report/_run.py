@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from claude_logging._report._engine import Options, Report, empty_report, load, summarise
+from claude_logging._report._engine import Options, Report, empty_report, load, read_columns, summarise
 from claude_logging._report._reader import (
     GZIP_MAGIC,
+    MAX_UNPACKED,
     LineCounts,
     chunks,
     looks_flat,
@@ -72,23 +73,48 @@ def build(
     progress: Callable[[int], None] | None = None,
     *,
     fast: bool = True,
+    max_unpacked: int | None = MAX_UNPACKED,
 ) -> Report:
     """The report of the event lines in `paths` (`-` or none: stdin; `.gz` files too).
 
     `fast=False` parses every line in Python; the report is the same (the tests hold them equal).
+    Standard input and gzip files are copied to temporary files of at most `max_unpacked` bytes
+    together (None: no limit); past it `InputTooLargeError` is raised.
     """
     duckdb = engine()  # fail before reading anything when the extra is missing
+    watch = read_columns(options)
     with tempfile.TemporaryDirectory(prefix="claude-logging-report-") as scratch:
-        inputs = _plain_inputs(list(paths) or ["-"], Path(scratch))
-        first, again = Path(scratch) / "read", Path(scratch) / "read-again"
-        counts, files, read_as_is = _read_all(inputs, first, duckdb if fast else None, progress or _silent)
-        report = _summarise(duckdb, counts, files, options)
+        inputs = _plain_inputs(list(paths) or ["-"], Path(scratch), max_unpacked)
+        tick = progress or _silent
+
+        def exact() -> Report:
+            counts, files, _ = _read_all(inputs, Path(scratch) / "exact", None, tick, watch)
+            return _summarise(duckdb, counts, files, options)
+
+        if not fast:
+            return exact()
+        counts, files, read_as_is = _read_all(inputs, Path(scratch) / "read", duckdb, tick, watch)
+        report = _summarise_or(exact, duckdb, counts, files, options)
         if _snapshot(read_as_is) == read_as_is:
             return report
         # A file DuckDB read as it is changed meanwhile (a log being written), so its line counts may
         # not be its events': read the files again through Python, which reads each line once.
-        counts, files, _ = _read_all(inputs, again, duckdb, progress or _silent, as_is=False)
+        counts, files, _ = _read_all(inputs, Path(scratch) / "read-again", duckdb, tick, watch, as_is=False)
+        return _summarise_or(exact, duckdb, counts, files, options)
+
+
+def _summarise_or(
+    exact: Callable[[], Report], duckdb: Any, counts: LineCounts, files: list[Path], options: Options
+) -> Report:
+    """`_summarise`, or the `exact` report when DuckDB refuses a line it was handed unparsed.
+
+    DuckDB fails on a line that holds a field the report reads twice (the exact reader counts
+    such a line as malformed); rare, so it is cheaper to read again than to check every line.
+    """
+    try:
         return _summarise(duckdb, counts, files, options)
+    except duckdb.InvalidInputException:
+        return exact()
 
 
 def _summarise(duckdb: Any, counts: LineCounts, files: list[Path], options: Options) -> Report:
@@ -116,7 +142,7 @@ class _Input:
     weight: int
 
 
-def _plain_inputs(paths: list[str], scratch: Path) -> list[_Input]:
+def _plain_inputs(paths: list[str], scratch: Path, max_unpacked: int | None) -> list[_Input]:
     """Every input as a plain file: stdin copied, gzip unpacked, in the exact reader's order.
 
     That order (plain files first, then gzip files and stdin, each group as given) is the order
@@ -124,10 +150,13 @@ def _plain_inputs(paths: list[str], scratch: Path) -> list[_Input]:
     """
     plain = [path for path in paths if path != "-" and _is_plain_file(path)]
     inputs = [_Input(Path(path), Path(path).stat().st_size) for path in plain]
+    left = max_unpacked
     for index, path in enumerate(paths):
         if path not in plain:
             target = scratch / f"input-{index}"
-            inputs.append(_Input(target, unpack(path, target)))
+            inputs.append(_Input(target, unpack(path, target, left)))
+            if left is not None:
+                left -= target.stat().st_size
     return inputs
 
 
@@ -152,13 +181,15 @@ def _read_all(
     scratch: Path,
     duckdb: Any,
     progress: Callable[[int], None],
+    watch: frozenset[str],
     *,
     as_is: bool = True,
 ) -> tuple[LineCounts, list[Path], dict[Path, tuple[int, int]]]:
     """The inputs' line counts, the files of their event lines (in the inputs' order), and more.
 
     The third item is a `_snapshot` of the files DuckDB reads as they are (`as_is`), taken before
-    it read them. Without `duckdb`, every line is parsed in Python.
+    it read them. Without `duckdb`, every line is parsed in Python. A line holding a `watch`
+    field twice is malformed.
     """
     scratch.mkdir()
     paths = [item.path for item in inputs]
@@ -180,8 +211,8 @@ def _read_all(
         done += weights[share.out]
         progress(done)
 
-    _normalise(every_share, defer=duckdb is not None, progress=advance)
-    _normalise(_unconfirmed(every_share, duckdb), defer=False)
+    _normalise(every_share, watch, defer=duckdb is not None, progress=advance)
+    _normalise(_unconfirmed(every_share, duckdb), watch, defer=False)
     counts = LineCounts()
     files: list[Path] = []
     for index in range(len(inputs)):
@@ -256,7 +287,11 @@ def _unconfirmed(shares: list[_Share], duckdb: Any) -> list[_Share]:
 
 
 def _normalise(
-    shares: list[_Share], *, defer: bool, progress: Callable[[_Share], None] | None = None
+    shares: list[_Share],
+    watch: frozenset[str],
+    *,
+    defer: bool,
+    progress: Callable[[_Share], None] | None = None,
 ) -> None:
     """Read each share with the exact reader (`defer`: flat-looking lines copied unparsed).
 
@@ -272,7 +307,13 @@ def _normalise(
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = [
                 pool.submit(
-                    normalise_chunk, str(share.path), share.start, share.end, str(share.out), defer=defer
+                    normalise_chunk,
+                    str(share.path),
+                    share.start,
+                    share.end,
+                    str(share.out),
+                    defer=defer,
+                    watch=watch,
                 )
                 for share in shares
             ]
@@ -282,7 +323,9 @@ def _normalise(
                     progress(share)
         return
     for share in shares:
-        share.counts = normalise_chunk(str(share.path), share.start, share.end, str(share.out), defer=defer)
+        share.counts = normalise_chunk(
+            str(share.path), share.start, share.end, str(share.out), defer=defer, watch=watch
+        )
         if progress is not None:
             progress(share)
 

@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from claude_logging._sanitize import show_controls
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
@@ -87,10 +89,31 @@ class Column:
 
 
 def cell(column: Column, row: dict[str, Any]) -> str:
-    """The formatted text of `column` in `row`, cut to the column's widest."""
+    """The formatted text of `column` in `row`, control characters shown escaped, then cut to width.
+
+    Escaping comes first, so a cut can never leave a terminal sequence (an OSC 8 link) open.
+    """
     value = row.get(column.key)
-    text = "-" if value is None and column.format is str else column.format(value)
+    text = show_controls("-" if value is None and column.format is str else column.format(value))
     return text if len(text) <= column.max_width else text[: column.max_width - 1] + "…"
+
+
+_MARKDOWN_SPECIAL: Final = str.maketrans({char: "\\" + char for char in "\\|<>[]`"})
+
+
+def markdown_text(text: str) -> str:
+    """`text` safe inside a Markdown table cell or heading: no line break, pipe, tag, link or code span."""
+    return show_controls(text).translate(_MARKDOWN_SPECIAL)
+
+
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: object) -> object:
+    """A CSV cell that no spreadsheet runs as a formula: text starting `= + - @` gets a `'` first (OWASP)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def table(columns: list[Column], rows: list[dict[str, Any]]) -> list[str]:
@@ -112,9 +135,7 @@ def markdown_table(columns: list[Column], rows: list[dict[str, Any]]) -> list[st
     """A GitHub-flavoured Markdown table."""
     head = "| " + " | ".join(column.title for column in columns) + " |"
     rule = "|" + "|".join(":---" if column.left else "---:" for column in columns) + "|"
-    body = [
-        "| " + " | ".join(cell(column, row).replace("|", "\\|") for column in columns) + " |" for row in rows
-    ]
+    body = ["| " + " | ".join(markdown_text(cell(column, row)) for column in columns) + " |" for row in rows]
     return [head, rule, *body]
 
 
@@ -171,6 +192,8 @@ def headline(report: Report) -> list[str]:
         skipped.append(f"{lines['other']:,} other log lines skipped")
     if lines["malformed"]:
         skipped.append(f"{lines['malformed']:,} malformed lines ignored")
+    if lines.get("runs"):
+        skipped.append(f"{lines['runs']:,} agent-run rollups (claude.run) not counted again")
     text = [
         f"{lines['events']:,} events from {lines['lines']:,} lines"
         + (f" ({', '.join(skipped)})" if skipped else "")
@@ -217,7 +240,8 @@ def sections(report: Report) -> list[tuple[str, list[Column], list[dict[str, Any
         (tenant_title, group_columns("tenant"), report.tenants),
     ]
     if report.group_field:
-        result.append((f"By {report.group_field}", group_columns(report.group_field), report.groups))
+        field_name = show_controls(report.group_field)
+        result.append((f"By {field_name}", group_columns(field_name), report.groups))
     result.append(
         (f"Over time ({duration(report.bucket_s or 0)} buckets)", TIMELINE_COLUMNS, report.timeline)
     )
@@ -236,7 +260,12 @@ def markdown(report: Report) -> str:
     """The report as Markdown: the headline as a list, each section as a table."""
     out = ["# Claude calls report", "", *(f"- {line}" for line in headline(report))]
     for title, columns, rows in sections(report):
-        out += ["", f"## {title}", "", *(markdown_table(columns, rows) if rows else ["(none)"])]
+        out += [
+            "",
+            f"## {markdown_text(title)}",
+            "",
+            *(markdown_table(columns, rows) if rows else ["(none)"]),
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -265,11 +294,13 @@ def as_csv(report: Report) -> str:
         for row in rows:
             for metric, value in row.items():
                 if metric != group_key:
-                    writer.writerow([section, row[group_key], metric, "" if value is None else value])
+                    writer.writerow(
+                        [section, csv_text(row[group_key]), metric, "" if value is None else value]
+                    )
     for row in data["errors"]:
         group = f"{row['error_type']}|{'' if row['status_code'] is None else row['status_code']}"
         for metric in ("calls", "share_of_errors"):
-            writer.writerow(["errors", group, metric, row[metric]])
+            writer.writerow(["errors", csv_text(group), metric, row[metric]])
     return buffer.getvalue()
 
 

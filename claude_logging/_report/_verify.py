@@ -6,9 +6,11 @@ reads a flat event line to the same values either way: the exact reader hands Du
 text unchanged. What can differ is which lines are events. DuckDB's parser is more lenient than
 Python's: it accepts trailing commas, `nan` and `inf` in any case, nesting deeper than Python's
 recursion limit and integers longer than Python's digit limit, and of duplicate keys it keeps the
-first value where Python keeps the last (and `"event"` decides what a line is). `_line_is_event`
-takes a line only when none of that can apply, conservatively: a false alarm costs a slower
-exact read of the file, never a different figure. A line `_schemas.detect` calls flat is exactly
+first value where Python keeps the last (and `"event"` decides what a line is; a key the report
+reads twice makes DuckDB fail, and `_run` then reads every line in Python). The exact reader
+counts a line over `MAX_LINE_BYTES` as malformed, which DuckDB may read. `_line_is_event` takes a
+line only when none of that can apply, conservatively: a false alarm costs a slower exact read
+of the file, never a different figure. A line `_schemas.detect` calls flat is exactly
 one whose top-level `event` is `claude.call`, whatever other schemas it learns.
 
 DuckDB may stand in for the exact reader on a file when every line it reads passes and it reads
@@ -23,6 +25,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+
+from claude_logging._report._reader import MAX_LINE_BYTES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -41,6 +45,8 @@ def _line_is_event() -> str:
     depth = sys.getrecursionlimit() // 2  # the parser shares the limit with its callers' frames
     long_line = min(digits or 2 * depth, 2 * depth)
     too_big = f"strlen(json) - strlen(replace(replace(json, '[', ''), '{{', '')) > {depth}"
+    # A line over DuckDB's object limit, which DuckDB may still read, is malformed to the exact reader.
+    too_big += f" OR strlen(json) > {MAX_LINE_BYTES}"
     if digits:
         too_big += f" OR regexp_matches(json, '[0-9]{{{min(digits, 1000)}}}')"
     in_array = f"regexp_matches(json, '[\\[,]{_WS}{_NAN_OR_INF}')"
