@@ -29,6 +29,7 @@ from pydantic_ai.exceptions import ModelHTTPError, ModelOverloadedError, ModelRa
 from pydantic_ai.models.anthropic import AnthropicModel
 from pydantic_ai.providers.anthropic import AnthropicProvider
 
+import claude_logging
 from claude_logging.testing import FakeAnthropicAPI, error, message
 
 if TYPE_CHECKING:
@@ -70,6 +71,21 @@ def agent(api: FakeAnthropicAPI, *, max_retries: int = 2, **options: Any) -> Age
     return Agent(model, model_settings={"max_tokens": 300}, **options)
 
 
+def weather_agent(api: FakeAnthropicAPI) -> Agent[None, Any]:
+    """An agent with one tool, and its two replies queued: the tool call, then the answer."""
+    api.enqueue(
+        tool_use("lookup_weather", {"city": "Paris"}), message(TEXT, input_tokens=60, output_tokens=7)
+    )
+    weather = agent(api)
+
+    @weather.tool_plain
+    def lookup_weather(city: str) -> str:
+        """The weather in a city."""
+        return f"sunny in {city}"
+
+    return weather
+
+
 def test_run_gives_one_event_and_the_output_unchanged(api, events, way) -> None:
     """`run_sync()`: one event with the request's model and max_tokens, the reply's tokens."""
     api.enqueue(message(TEXT, input_tokens=11, output_tokens=7))
@@ -104,18 +120,8 @@ def test_structured_output_gives_one_event_and_the_model_instance(api, events, w
 
 def test_tool_loop_gives_one_event_per_api_call_or_one_per_scope(api, events, way) -> None:
     """A function tool: two API calls. `instrument()` logs each; a scope sums them into its one event."""
-    api.enqueue(
-        tool_use("lookup_weather", {"city": "Paris"}), message(TEXT, input_tokens=60, output_tokens=7)
-    )
-    weather_agent = agent(api)
-
-    @weather_agent.tool_plain
-    def lookup_weather(city: str) -> str:
-        """The weather in a city."""
-        return f"sunny in {city}"
-
     with logged(way):
-        result = weather_agent.run_sync("Weather in Paris?")
+        result = weather_agent(api).run_sync("Weather in Paris?")
     assert result.output == TEXT
     if way == "instrument":
         assert len(events) == 2
@@ -160,3 +166,23 @@ def test_api_error_keeps_its_status_under_pydantic_ais_wrapper(
     assert status == caught.value.__cause__.status_code
     assert len(events) == 1
     check_api_error(events[0], caught.value, way=way, status=status, retries=max_retries, max_tokens=300)
+
+
+def test_an_agent_run_under_per_call_is_one_event_per_call_and_a_rollup(api, events) -> None:
+    """`log_call(per_call=True)` around a tool loop: each API call its own event, one run rollup."""
+    with claude_logging.log_call(per_call=True, feature="weather"):
+        result = weather_agent(api).run_sync("Weather in Paris?")
+    assert result.output == TEXT
+    calls = [event for event in events if event["event"] == "claude.call"]
+    runs = [event for event in events if event["event"] == "claude.run"]
+    assert [(call["input_tokens"], call["output_tokens"]) for call in calls] == [
+        (TOOL_INPUT_TOKENS, TOOL_OUTPUT_TOKENS),
+        (60, 7),
+    ]
+    assert len(runs) == 1
+    assert {call["run_id"] for call in calls} == {runs[0]["run_id"]}
+    assert (runs[0]["input_tokens"], runs[0]["output_tokens"]) == (
+        TOOL_INPUT_TOKENS + 60,
+        TOOL_OUTPUT_TOKENS + 7,
+    )
+    assert {event.get("feature") for event in events} == {"weather"}
