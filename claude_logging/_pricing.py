@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from claude_logging import _config, _guard
+from claude_logging import _config, _guard, _models
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -33,7 +32,6 @@ ENV_FILE: Final = "CLAUDE_LOGGING_PRICES"
 COMPONENTS: Final = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
 _MULTIPLIERS: Final = ("batch_multiplier", "fast_multiplier")
 _ROW_KEYS: Final = frozenset({*COMPONENTS, *_MULTIPLIERS, "long_context", "aliases", "source", "checked"})
-_DATE_SUFFIX: Final = re.compile(r"-\d{8}$")
 _MTOK: Final = 1_000_000
 
 
@@ -63,24 +61,46 @@ class Price:
 
 
 @dataclass(frozen=True, slots=True)
+class Charges:
+    """The charges beyond token rates: server-tool fees, the geo multipliers, the regional premium."""
+
+    server_tool_fees: dict[str, float] = field(default_factory=dict)
+    """USD per request by `usage.server_tool_use` key (`web_search_requests`)."""
+    geo_multipliers: dict[str, float] = field(default_factory=dict)
+    """By `usage.inference_geo` value (`us`: 1.1)."""
+    regional_multiplier: float | None = None
+    """Bedrock and Vertex regional (not global) endpoints; None when not published."""
+
+
+@dataclass(frozen=True, slots=True)
 class Table:
-    """Rows by model id (aliases included) and the models deliberately left unpriced, with why."""
+    """Rows by model id (aliases included), the models deliberately left unpriced (with why), the charges."""
 
     rows: dict[str, Price]
     unpriced: dict[str, str]
+    charges: Charges = field(default_factory=Charges)
     _resolved: dict[str, Price | None] = field(default_factory=dict)
 
     def lookup(self, model: str) -> Price | None:
-        """The row for `model`, its alias, or its id without a trailing `-YYYYMMDD` (memoised)."""
+        """The row for `model`: its id, alias, id without `-YYYYMMDD`, or its platform form (memoised).
+
+        Bedrock ids (`us.anthropic.claude-sonnet-4-6-v1:0`, `global.` ones, ARNs), Vertex ids
+        (`claude-sonnet-4-6@20260101`) and Foundry's plain ids all find the model's row.
+        """
         resolved = self._resolved
         if model in resolved:
             return resolved[model]
         row = self.rows.get(model)
-        if row is None and _DATE_SUFFIX.search(model):
-            row = self.rows.get(_DATE_SUFFIX.sub("", model))
+        if row is None:
+            row = self.rows.get(_models.parse(model).name)
         if len(resolved) < 4096:
             resolved[model] = row
         return row
+
+    def canonical(self, model: str) -> str:
+        """One name for the model whatever id a platform used: the row's id, else the bare id."""
+        row = self.lookup(model)
+        return row.model if row is not None else _models.parse(model).name
 
 
 # -- reading rows ------------------------------------------------------------------------------------
@@ -161,16 +181,49 @@ def _add(rows: dict[str, Price], model: str, row: dict[str, Any]) -> None:
         rows[alias] = price
 
 
+SECTIONS: Final = ("server_tools", "inference_geo", "regional_endpoints")
+"""The charges beyond token rates; an override mapping may replace entries of each by these keys."""
+
+
 def build_table(document: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Table:
-    """The table of a `prices.json`-shaped document, with `overrides` (model id -> row) applied."""
+    """The table of a `prices.json`-shaped document, with `overrides` (model id -> row) applied.
+
+    `overrides` may also hold the sections `server_tools`, `inference_geo` and
+    `regional_endpoints`, whose entries replace the document's.
+    """
+    overrides = dict(overrides or {})
+    sections = {name: {**document.get(name, {}), **(overrides.pop(name, None) or {})} for name in SECTIONS}
     rows: dict[str, Price] = {}
     for model, row in document.get("models", {}).items():
         _add(rows, model, row)
     unpriced = {model: str(entry.get("reason", "")) for model, entry in document.get("unpriced", {}).items()}
-    for model, row in (overrides or {}).items():
+    for model, row in overrides.items():
         _add(rows, model, row)
         unpriced.pop(model, None)
-    return Table(rows, unpriced)
+    return Table(rows, unpriced, _charges(sections))
+
+
+def _charges(sections: Mapping[str, Mapping[str, Any]]) -> Charges:
+    fees = {
+        key: _required(f"server_tools.{key}", entry, "usd_per_request")
+        for key, entry in sections["server_tools"].items()
+    }
+    geos = {
+        geo: _required(f"inference_geo.{geo}", entry, "multiplier")
+        for geo, entry in sections["inference_geo"].items()
+    }
+    regional = sections["regional_endpoints"]
+    multiplier = _number("regional_endpoints", "multiplier", regional.get("multiplier")) if regional else None
+    return Charges(fees, geos, multiplier)
+
+
+def _required(where: str, entry: object, key: str) -> float:
+    if not isinstance(entry, dict) or key not in entry:
+        raise ValueError(f"prices: {where} must be an object with {key!r}")
+    value = _number(where, key, entry[key])
+    if value is None:
+        raise ValueError(f"prices: {where}.{key} must be a number")
+    return value
 
 
 def packaged_document() -> dict[str, Any]:
@@ -190,7 +243,10 @@ def load_overrides(value: object) -> dict[str, Any]:
             document = json.loads(Path(value).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ValueError(f"prices: cannot read the price file {os.fspath(value)!r}: {exc}") from exc
-        value = document.get("models", document) if isinstance(document, dict) else document
+        if isinstance(document, dict) and "models" in document:
+            value = {**document["models"], **{key: document[key] for key in SECTIONS if key in document}}
+        else:
+            value = document
     if not isinstance(value, dict):
         raise TypeError(
             f"prices must be a dict of model id -> row, or a path to a JSON file, not {type(value).__name__}"
@@ -240,8 +296,31 @@ def _environment_overrides() -> dict[str, Any] | None:
 # -- the arithmetic ----------------------------------------------------------------------------------
 
 
-def cost(price: Price, event: Event) -> float | None:
-    """USD for one API call of `price`'s model with `event`'s usage; None when a needed price is unknown."""
+def cost(price: Price, event: Event, charges: Charges | None = None) -> float | None:
+    """USD for one API call of `price`'s model with `event`'s usage; None when a needed price is unknown.
+
+    With `charges`, also the geo multiplier, the regional-endpoint premium and the server-tool
+    fees; a charge the table cannot price sets `event.cost_incomplete` (the cost is a lower bound).
+    """
+    total = _token_cost(price, event)
+    if total is None:
+        return None
+    if event.speed == "fast":
+        if price.fast_multiplier is None:
+            return None
+        total *= price.fast_multiplier
+    if event.service_tier == "batch":
+        if price.batch_multiplier is None:
+            return None
+        total *= price.batch_multiplier
+    elif event.service_tier == "priority":
+        event.cost_incomplete = True  # billed by contract: list prices are a floor
+    if charges is not None:
+        total = total * _multiplier(event, charges) + _server_tool_fees(event, charges)
+    return total
+
+
+def _token_cost(price: Price, event: Event) -> float | None:
     uncached = event.input_tokens or 0
     output = event.output_tokens or 0
     read = event.cache_read_input_tokens or 0
@@ -265,26 +344,73 @@ def cost(price: Price, event: Event) -> float | None:
             if rate is None:
                 return None
             total += tokens * rate
-    total /= _MTOK
-    if event.speed == "fast":
-        if price.fast_multiplier is None:
-            return None
-        total *= price.fast_multiplier
-    if event.service_tier == "batch":
-        if price.batch_multiplier is None:
-            return None
-        total *= price.batch_multiplier
+    return total / _MTOK
+
+
+def _multiplier(event: Event, charges: Charges) -> float:
+    """Data residency (`inference_geo`) times the regional-endpoint premium; 1.0 when neither applies."""
+    factor = 1.0
+    geo = event.inference_geo
+    if geo is not None:
+        geo_factor = charges.geo_multipliers.get(geo)
+        if geo_factor is None:
+            event.cost_incomplete = True
+        else:
+            factor *= geo_factor
+    if _is_regional(event):
+        if charges.regional_multiplier is None:
+            event.cost_incomplete = True
+        else:
+            factor *= charges.regional_multiplier
+    return factor
+
+
+def _is_regional(event: Event) -> bool | None:
+    """Whether a Bedrock or Vertex call used a regional endpoint (priced above the global one).
+
+    Bedrock: the model id says (`global.` is global; a geography prefix or none is regional).
+    Vertex: the client's region says (`global` or not); unknown, the cost is marked incomplete.
+    """
+    model = event.request_model or event.response_model
+    parsed = _models.parse(model) if model is not None else None
+    if event.platform == "bedrock" or (parsed is not None and parsed.platform == "bedrock"):
+        scope = parsed.bedrock_scope if parsed is not None else None
+        return scope is not None and scope != "global"
+    if event.platform == "vertex" or (parsed is not None and parsed.platform == "vertex"):
+        if event.cloud_region is None:
+            event.cost_incomplete = True
+            return False
+        return event.cloud_region != "global"
+    return False
+
+
+def _server_tool_fees(event: Event, charges: Charges) -> float:
+    fees = charges.server_tool_fees
+    total = 0.0
+    for key, requests in (
+        ("web_search_requests", event.web_search_requests),
+        ("web_fetch_requests", event.web_fetch_requests),
+    ):
+        if requests:
+            fee = fees.get(key)
+            if fee is None:
+                event.cost_incomplete = True
+            else:
+                total += requests * fee
+    if event.unpriced_server_tools:
+        event.cost_incomplete = True
     return total
 
 
 def price(event: Event) -> None:
-    """Set `event.cost_usd` for one API-level part from its own model and usage (see module doc)."""
-    if event.input_tokens is None and event.output_tokens is None:
-        return  # no usage reported (a failed call, a token count): nothing billed that we can see
+    """Set `event.cost_usd` and `event.canonical_model` for one API-level part (see module doc)."""
     model = event.response_model or event.request_model
     if model is None:
         return
     prices = table()
+    event.canonical_model = prices.canonical(model)
+    if event.input_tokens is None and event.output_tokens is None:
+        return  # no usage reported (a failed call, a token count): nothing billed that we can see
     row = prices.lookup(model)
     if row is None:
         reason = prices.unpriced.get(model) or "not in the price table"
@@ -297,4 +423,4 @@ def price(event: Event) -> None:
             ENV_FILE,
         )
         return
-    event.cost_usd = cost(row, event)
+    event.cost_usd = cost(row, event, prices.charges)

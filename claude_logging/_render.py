@@ -91,12 +91,14 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
             if request_model is None or request_model == event.response_model
             else clean_label(request_model, cap)[0]
         )
+    _details(out, event, _WHERE, cap)
     for key in ("request_id", "message_id", "stop_reason"):
         value = getattr(event, key)
         if value is not None:
             out[key], cut = clean_label(value, cap)
             if cut:
                 truncated = [*(truncated or ()), key]
+    _details(out, event, _ANSWER, cap)
     if event.stream is not None:
         out["stream"] = event.stream
         if event.stream_completed is not None:
@@ -127,10 +129,18 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         out["api_calls"] = event.api_calls
     if event.cost_usd is not None and not event.cost_unknown:
         out["cost_usd"] = round(event.cost_usd, 8)
+    if event.cost_incomplete or ("cost_usd" not in out and (event.input_tokens or event.output_tokens)):
+        out["cost_incomplete"] = True
+    _details(out, event, _BILL, cap)
     if event.counted_input_tokens is not None:
         out["counted_input_tokens"] = event.counted_input_tokens
     if event.function is not None:
         out["function"] = clean_label(event.function, cap)[0]
+    conversation = event.conversation_id
+    if conversation is None and event.fields:
+        conversation = event.fields.get("conversation_id")
+    if isinstance(conversation, str):
+        out["conversation_id"] = clean_label(conversation, cap)[0]
     if settings.service is not None:
         out["service"] = settings.service
     if settings.env is not None:
@@ -159,6 +169,55 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         if event.span_id is not None:
             out["span_id"] = event.span_id
     return out
+
+
+_WHERE: Final = (("canonical_model", str), ("platform", str), ("server_address", str), ("cloud_region", str))
+"""Where the call went; written after `request_model`."""
+_ANSWER: Final = (
+    ("refusal_category", str),
+    ("tool_use_count", int),
+    ("tool_use_names", list),
+    ("cache_miss_reason", str),
+)
+"""What the response said beyond its stop reason; written after `stop_reason`."""
+_BILL: Final = (
+    ("cache_creation_5m_input_tokens", int),
+    ("cache_creation_1h_input_tokens", int),
+    ("thinking_output_tokens", int),
+    ("service_tier", str),
+    ("speed", str),
+    ("inference_geo", str),
+    ("web_search_requests", int),
+    ("web_fetch_requests", int),
+    ("server_tool_requests", int),
+    ("thinking_type", str),
+    ("thinking_budget_tokens", int),
+    ("effort", str),
+    ("structured_output", bool),
+    ("stop_sequence_count", int),
+    ("tool_count", int),
+    ("tool_choice", str),
+    ("temperature", float),
+    ("top_p", float),
+    ("top_k", int),
+    ("workspace_id", str),
+    ("user_profile_id", str),
+)
+"""The facts that explain a bill: usage details, then the request's settings; written after `cost_usd`."""
+
+
+def _details(out: dict[str, Any], event: Event, fields: tuple[tuple[str, type], ...], cap: int) -> None:
+    """Write the known ones of `fields` in order; strings cleaned and capped, lists of names too."""
+    for name, kind in fields:
+        value = getattr(event, name)
+        if value is None:
+            continue
+        if kind is str:
+            out[name] = clean_label(value, cap)[0]
+        elif kind is list:
+            out[name] = [clean_label(item, 64)[0] for item in value]
+        else:
+            out[name] = value
 
 
 def _error_text_allowed(event: Event, policy: str) -> bool:

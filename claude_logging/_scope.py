@@ -129,7 +129,7 @@ class Scope(Call):
 class LogCall:
     """What `log_call(...)` returns: a decorator and a (sync or async) context manager."""
 
-    __slots__ = ("_fields", "_max_tokens", "_model", "_tenant_id", "_user_id")
+    __slots__ = ("_conversation_id", "_fields", "_max_tokens", "_model", "_tenant_id", "_user_id")
 
     def __init__(
         self,
@@ -138,8 +138,11 @@ class LogCall:
         tenant_id: str | int | None,
         user_id: str | int | None,
         fields: dict[str, Any],
+        *,
+        conversation_id: str | int | None = None,
     ) -> None:
         """Validate the scope's fields now, at configuration time."""
+        self._conversation_id = check_identity("conversation_id", conversation_id)
         self._model = check_model(model)
         self._max_tokens = check_max_tokens(max_tokens)
         self._tenant_id = check_identity("tenant_id", tenant_id)
@@ -158,6 +161,7 @@ class LogCall:
             )
             event.user_id = self._user_id if self._user_id is not None else bound_fields.get("user_id")
             event.function = function
+            event.conversation_id = self._conversation_id
             if (
                 len(bound_fields) > (event.tenant_id is not None) + (event.user_id is not None)
                 or self._fields
@@ -375,6 +379,7 @@ def log_call(
     max_tokens: int | None = None,
     tenant_id: str | int | None = None,
     user_id: str | int | None = None,
+    conversation_id: str | int | None = None,
     **fields: Any,
 ) -> LogCall: ...
 
@@ -387,6 +392,7 @@ def log_call(
     max_tokens: int | None = None,
     tenant_id: str | int | None = None,
     user_id: str | int | None = None,
+    conversation_id: str | int | None = None,
     **fields: Any,
 ) -> Any:
     """Write one event per call of the decorated function, or per `with` block.
@@ -394,10 +400,11 @@ def log_call(
     `@log_call`, `@log_call(tenant_id="acme", max_tokens=1000)`,
     `with log_call(model=..., max_tokens=...) as call:` and `async with` all work. A returned
     Message (or stream) gives model, usage, stop reason and ids; `call.record(message)` and
-    `call.set(**fields)` do the same by hand. Extra keyword fields are copied into the event.
+    `call.set(**fields)` do the same by hand. `conversation_id` names the conversation (session,
+    thread) the calls belong to. Extra keyword fields are copied into the event.
     Bad arguments raise `TypeError`/`ValueError` here, never when the function runs.
     """
-    spec = LogCall(model, max_tokens, tenant_id, user_id, fields)
+    spec = LogCall(model, max_tokens, tenant_id, user_id, fields, conversation_id=conversation_id)
     if func is None:
         return spec
     return spec(func)

