@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from claude_logging._fields import ALWAYS_FIELDS
-from claude_logging._render import timestamp
+from claude_logging._line import timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -265,7 +265,7 @@ _second_cache: tuple[str, int] = ("", 0)
 
 
 def unix_nanos(timestamp: str) -> int:
-    """Nanoseconds since the epoch of an RFC 3339 UTC timestamp as `_render.timestamp` writes it."""
+    """Nanoseconds since the epoch of an RFC 3339 UTC timestamp as `_line.timestamp` writes it."""
     global _second_cache  # noqa: PLW0603 - a one-entry cache; events arrive in time order
     head = timestamp[:19]
     cached_head, seconds = _second_cache

@@ -8,47 +8,25 @@ when it must rather than losing it.
 
 from __future__ import annotations
 
-import json
 import random
-import time
 from typing import TYPE_CHECKING, Any, Final
 
-from claude_logging import _guard
+from claude_logging import _guard, _schemas
 from claude_logging._event import ABANDONED, EVENT_NAME, INCOMPLETE, SUCCESS, Event
-from claude_logging._fields import CORE_FIELDS as _CORE_ORDER
+from claude_logging._line import encode as _encode
+from claude_logging._line import shrink, timestamp
 from claude_logging._sanitize import clean_label, clean_text, clean_value, mask_secrets
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from claude_logging._config import Settings
 
 LEVELS: Final[dict[str | None, str]] = {SUCCESS: "info", ABANDONED: "warning", INCOMPLETE: "warning"}
 """Level by outcome: an exception observed (error, cancelled, interrupted) is "error"."""
 
-_ENCODER: Final = json.JSONEncoder(
-    ensure_ascii=True, allow_nan=False, check_circular=False, separators=(",", ":")
-)
-_encode = _ENCODER.encode
+_random_bits = random.getrandbits
+__all__ = ["LEVELS", "encode_line", "facts", "fallback", "timestamp"]
 
 _LABELS: Final = ("tenant_id", "user_id", "function")
-_SHRINK_ORDER: Final = ("prompt", "completion", "*extra", "error_message")
-
-_random_bits = random.getrandbits
-_second: int = -1
-_second_text: str = ""
-
-
-def timestamp(wall_ns: int) -> str:
-    """RFC 3339 UTC with microseconds and `Z`, e.g. `2026-11-24T12:00:00.123456Z`."""
-    global _second, _second_text
-    seconds, nanos = divmod(wall_ns, 1_000_000_000)
-    if seconds != _second:
-        t = time.gmtime(seconds)
-        text = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
-        _second, _second_text = seconds, text
-        return f"{text}.{nanos // 1000:06d}Z"
-    return f"{_second_text}.{nanos // 1000:06d}Z"
 
 
 def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PLR0912, PLR0915 - one field list
@@ -263,46 +241,8 @@ def encode_line(record: dict[str, Any], max_bytes: int) -> str:
         return line
     if record.get("event") != EVENT_NAME:
         # Another schema's names: _schemas shrinks it in flat names and renders it again.
-        from claude_logging._schemas import encode_bounded  # noqa: PLC0415 - _schemas imports us
-
-        return encode_bounded(record, max_bytes)
-    return _shrink(record, max_bytes)
-
-
-def _shrink(record: dict[str, Any], max_bytes: int, encode: Callable[[dict[str, Any]], str] = _encode) -> str:
-    """Drop the largest optional parts, in a fixed order, until the line fits.
-
-    `encode` renders the flat `record` (another schema shrinks in flat names, then renders).
-    """
-    shrunk = dict(record)
-    dropped: list[str] = []
-    extra = [key for key in shrunk if key not in _CORE_ORDER]
-    for part in _SHRINK_ORDER:
-        for key in extra if part == "*extra" else (part,):
-            if key in shrunk and key != "truncated":
-                del shrunk[key]
-                dropped.append(key)
-        shrunk["truncated"] = [*(record.get("truncated") or ()), *dropped][:16]
-        line = encode(shrunk)
-        if len(line) <= max_bytes:
-            return line
-    minimal: dict[str, Any] = {key: shrunk[key] for key in _MINIMAL if key in shrunk}
-    minimal["truncated"] = ["*"]
-    line = encode(minimal)
-    return line if len(line) <= max_bytes else encode({"event": EVENT_NAME, "truncated": ["*"]})
-
-
-_MINIMAL: Final = (
-    "timestamp",
-    "level",
-    "event",
-    "outcome",
-    "model",
-    "latency_ms",
-    "status_code",
-    "error_type",
-    "call_id",
-)
+        return _schemas.encode_bounded(record, max_bytes)
+    return shrink(record, max_bytes)
 
 
 def fallback(event: Event) -> dict[str, Any]:

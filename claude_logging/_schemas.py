@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, Final
 
-from claude_logging import _config, _guard, _render
+from claude_logging import _config, _guard, _line
 from claude_logging._config import Settings
 from claude_logging._fieldmap import (
     EVENT_NAME,
@@ -350,5 +350,5 @@ def encode_bounded(record: dict[str, Any], max_bytes: int) -> str:
     schema = detect(record)
     fieldmap = _MAPS.get(schema) if schema is not None else None
     if fieldmap is None:
-        return _render._shrink(record, max_bytes)
-    return _render._shrink(fieldmap.read(record), max_bytes, lambda flat: _render._encode(fieldmap(flat)))
+        return _line.shrink(record, max_bytes)
+    return _line.shrink(fieldmap.read(record), max_bytes, lambda flat: _line.encode(fieldmap(flat)))
