@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, Final
 
-from claude_logging import _config, _guard, _line
+from claude_logging import _config, _guard, _line, _otel_content
 from claude_logging._config import Settings
 from claude_logging._fieldmap import (
     EVENT_NAME,
@@ -42,7 +42,9 @@ ECS_VERSION: Final = "8.11.0"
 """The ECS release whose field set the ecs schema's ECS fields are checked against."""
 
 _CACHE_READ: Final = "gen_ai.usage.cache_read.input_tokens"
-_CACHE_WRITE: Final = "gen_ai.usage.cache_creation.input_tokens"
+_CACHE_WRITE: Final = "gen_ai.usage.cache_write.input_tokens"
+GENAI_CONVENTION: Final = "open-telemetry/semantic-conventions-genai, main after #521 (2026-10-06)"
+"""The GenAI semantic conventions the gen_ai.* names follow (docs/backends/otel.md says the same)."""
 _ATTRIBUTES: Final = "Attributes"
 _RESOURCE: Final = "Resource"
 
@@ -98,10 +100,39 @@ RESPONSE_MODEL: Final = Unit(_response_model, lambda model, _view: model)
 """The flat `model` <-> `gen_ai.response.model`, present only when a response named it."""
 
 
+_PROVIDERS: Final = {
+    "bedrock": "aws.bedrock",
+    "aws": "aws.bedrock",
+    "vertex": "gcp.vertex_ai",
+    "google_cloud": "gcp.vertex_ai",
+}
+"""Our platform -> `gen_ai.provider.name`, as the SDK's own clients name it; any other is `anthropic`."""
+
+
+def _provider(flat: dict[str, Any]) -> str:
+    return _PROVIDERS.get(flat.get("platform") or "", "anthropic")
+
+
+def _finish_reasons_of_unfinished(flat: dict[str, Any]) -> list[str] | None:
+    """`["error"]` for a call that failed or ended before its stop reason (the conventions' value)."""
+    return None if flat.get("outcome") == "success" else ["error"]
+
+
+def _stop_reason_back(value: Any, _view: dict[str, Any]) -> Any:
+    reason = value[0] if isinstance(value, list) and value else value
+    return None if reason == "error" or isinstance(reason, list) else reason
+
+
+FINISH_REASONS: Final = Unit(lambda reason, _flat: [reason], _stop_reason_back)
+"""The flat `stop_reason` <-> `gen_ai.response.finish_reasons`; `error` reads back as no stop reason."""
+JSON_OUTPUT: Final = Unit(lambda _on, _flat: "json", lambda value, _view: value == "json" or None)
+"""The flat `structured_output` <-> `gen_ai.output.type` (`json`)."""
+
+
 def _gen_ai(into: str | None = None) -> list[Field | Fixed]:
     """The LLM fields, by their OpenTelemetry GenAI names: the same in every non-flat schema."""
     return [
-        Fixed("gen_ai.provider.name", "anthropic", into=into),
+        Fixed("gen_ai.provider.name", compute=_provider, into=into),
         Field("operation", "gen_ai.operation.name", default="chat", into=into),
         Field("request_model", "gen_ai.request.model", into=into),
         Field("model", "gen_ai.response.model", RESPONSE_MODEL, into=into, fallback="request_model"),
@@ -110,11 +141,45 @@ def _gen_ai(into: str | None = None) -> list[Field | Fixed]:
         Field("output_tokens", "gen_ai.usage.output_tokens", into=into),
         Field("cache_read_input_tokens", _CACHE_READ, into=into),
         Field("cache_creation_input_tokens", _CACHE_WRITE, into=into),
+        Field("thinking_output_tokens", "gen_ai.usage.reasoning.output_tokens", into=into),
         Field("message_id", "gen_ai.response.id", into=into),
-        Field("stop_reason", "gen_ai.response.finish_reasons", ONE_ITEM_LIST, into=into),
+        Field(
+            "stop_reason",
+            "gen_ai.response.finish_reasons",
+            FINISH_REASONS,
+            into=into,
+            fill=_finish_reasons_of_unfinished,
+        ),
         Field("stream", "gen_ai.request.stream", into=into),
         Field("time_to_first_token_ms", "gen_ai.response.time_to_first_chunk", SECONDS, into=into),
+        Field("temperature", "gen_ai.request.temperature", into=into),
+        Field("top_p", "gen_ai.request.top_p", into=into),
+        Field("top_k", "gen_ai.request.top_k", into=into),
+        Field("structured_output", "gen_ai.output.type", JSON_OUTPUT, into=into),
+        Field("conversation_id", "gen_ai.conversation.id", into=into),
+        Field("server_address", "server.address", into=into),
+        Field("cloud_region", "cloud.region", into=into),
         Field("retries", "http.request.resend_count", into=into),
+    ]
+
+
+def _anthropic(into: str | None = None) -> list[Field | Fixed]:
+    """Anthropic-specific fields by the names the SDK's own tracing gives them (`anthropic._tracing`)."""
+    return [
+        Field(
+            "cache_creation_5m_input_tokens",
+            "anthropic.usage.cache_creation.ephemeral_5m_input_tokens",
+            into=into,
+        ),
+        Field(
+            "cache_creation_1h_input_tokens",
+            "anthropic.usage.cache_creation.ephemeral_1h_input_tokens",
+            into=into,
+        ),
+        Field("service_tier", "anthropic.response.service_tier", into=into),
+        Field("thinking_type", "anthropic.thinking.type", into=into),
+        Field("thinking_budget_tokens", "anthropic.thinking.budget_tokens", into=into),
+        Field("workspace_id", "anthropic.workspace.id", into=into),
     ]
 
 
@@ -129,6 +194,26 @@ _HEADROOM: Final = (
     "ratelimit_input_tokens_remaining",
     "ratelimit_output_tokens_remaining",
 )
+_BILL: Final = (
+    "canonical_model",
+    "platform",
+    "cost_incomplete",
+    "speed",
+    "inference_geo",
+    "web_search_requests",
+    "web_fetch_requests",
+    "server_tool_requests",
+    "effort",
+    "stop_sequence_count",
+    "tool_count",
+    "tool_choice",
+    "user_profile_id",
+    "refusal_category",
+    "tool_use_count",
+    "tool_use_names",
+    "cache_miss_reason",
+)
+"""The facts that explain a bill and no vendor names: under `claude.` in every schema."""
 _BOOKKEEPING: Final = (
     "api_calls",
     "counted_input_tokens",
@@ -182,13 +267,14 @@ DATADOG: Final = FieldMap(
         Field("event", "evt.name"),
         Field("outcome", "evt.outcome"),
         *_gen_ai(),
+        *_anthropic(),
         Field("latency_ms", "duration", NANOSECONDS),
         Field("status_code", "http.status_code"),
         Field("request_id", "http.request_id"),
         Field("error_type", "error.kind"),
         Field("error_message", "error.message"),
         Field("user_id", "usr.id"),
-        *_ours("tenant_id", "cost_usd", "call_id", "api_error_type", *_HEADROOM),
+        *_ours("tenant_id", "cost_usd", "call_id", "api_error_type", *_HEADROOM, *_BILL),
         Field("function", "logger.method_name"),
         Field("service", "service"),
         Field("env", "env"),
@@ -218,6 +304,7 @@ ECS: Final = FieldMap(
         Field("latency_ms", "event.duration", NANOSECONDS),
         Field("call_id", "event.id"),
         *_gen_ai(),
+        *_anthropic(),
         Field("status_code", "http.response.status_code"),
         Field("request_id", "http.request.id"),
         Field("error_type", "error.type"),
@@ -225,7 +312,7 @@ ECS: Final = FieldMap(
         Field("error_message", "error.message"),
         Field("tenant_id", "organization.id"),
         Field("user_id", "user.id"),
-        *_ours("cost_usd", *_HEADROOM),
+        *_ours("cost_usd", *_HEADROOM, *_BILL),
         Field("function", "log.origin.function"),
         Field("service", "service.name"),
         Field("env", "service.environment"),
@@ -248,6 +335,11 @@ OTEL: Final = FieldMap(
         Fixed("Body", compute=_message),
         Fixed("EventName", GENAI_EVENT),
         *_gen_ai(_ATTRIBUTES),
+        *_anthropic(_ATTRIBUTES),
+        Field("prompt", _otel_content.INPUT_MESSAGES, _otel_content.INPUT, into=_ATTRIBUTES),
+        Field("prompt", "claude.prompt", _otel_content.RAW_PROMPT, into=_ATTRIBUTES),
+        Fixed(_otel_content.SYSTEM_INSTRUCTIONS, compute=_otel_content.system_instructions, into=_ATTRIBUTES),
+        Field("completion", _otel_content.OUTPUT_MESSAGES, _otel_content.OUTPUT, into=_ATTRIBUTES),
         Field("outcome", "claude.outcome", into=_ATTRIBUTES),
         Field("latency_ms", "claude.latency_ms", into=_ATTRIBUTES),
         Field("status_code", "http.response.status_code", into=_ATTRIBUTES),
@@ -257,7 +349,8 @@ OTEL: Final = FieldMap(
         Field("user_id", "user.id", into=_ATTRIBUTES),
         Field("call_id", "log.record.uid", into=_ATTRIBUTES),
         Field("function", "code.function.name", into=_ATTRIBUTES),
-        *_ours("tenant_id", "cost_usd", "api_error_type", *_HEADROOM, *_BOOKKEEPING, into=_ATTRIBUTES),
+        *_ours("tenant_id", "cost_usd", "api_error_type", *_HEADROOM, *_BILL, into=_ATTRIBUTES),
+        *_ours(*(key for key in _BOOKKEEPING if key not in ("prompt", "completion")), into=_ATTRIBUTES),
         Field("service", "service.name", into=_RESOURCE),
         Field("version", "service.version", into=_RESOURCE),
         Field("env", "deployment.environment.name", into=_RESOURCE),
