@@ -254,6 +254,42 @@ def test_clickhouse_views_match_the_events(clickhouse):
         assert row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
 
 
+def canonical(event):
+    return event.get("canonical_model") or event["request_model"]
+
+
+def test_clickhouse_bill_views_match_the_events(clickhouse):
+    """Spend per tenant, cache hit rate, headroom, stop reasons and thinking share equal Python's."""
+    db, events = clickhouse
+    queries = named_queries(read("clickhouse", "queries.sql"))
+
+    spend = {r["tenant_id"]: r["spend_usd"] for r in run(db, queries["spend_per_tenant_against_budget"])}
+    for tenant, value in spend.items():
+        assert value == pytest.approx(sum(e["cost_usd"] for e in events if e["tenant_id"] == tenant))
+    for row in run(db, queries["cache_hit_rate_by_model"]):
+        mine = [e for e in events if canonical(e) == row["model"]]
+        prompt = [sql_sum(e[key] for e in mine) for key in PROMPT_KEYS]
+        if None not in prompt and sum(prompt):
+            assert row["cache_hit_rate"] == pytest.approx(prompt[1] / sum(prompt), abs=1e-4)
+    headroom = run(db, queries["ratelimit_headroom_per_5m"])
+    known = [
+        e["ratelimit_requests_remaining"] for e in events if e.get("ratelimit_requests_remaining") is not None
+    ]
+    assert min(
+        r["min_requests_remaining"] for r in headroom if r["min_requests_remaining"] is not None
+    ) == min(known)
+    for row in run(db, queries["stop_reasons_by_model"]):
+        mine = [e for e in events if canonical(e) == row["model"] and e.get("stop_reason")]
+        assert (row["answered"], row["truncated"], row["refused"]) == (
+            len(mine),
+            sum(e["stop_reason"] == "max_tokens" for e in mine),
+            sum(e["stop_reason"] == "refusal" for e in mine),
+        )
+    for row in run(db, queries["thinking_share_by_model"]):
+        mine = [e for e in events if canonical(e) == row["model"]]
+        assert row["thinking_tokens"] == sql_sum(e.get("thinking_output_tokens") for e in mine)
+
+
 # -- every referenced field exists in the schema the backend targets ---------------------------------
 
 
