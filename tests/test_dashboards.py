@@ -318,7 +318,8 @@ def loki_references():
 
 def elastic_references():
     """Fields in the ES|QL queries, the Kibana Lens columns and filters, and the index template."""
-    esql = re.sub(r'//.*|"[^"]*"', "", read("elastic", "queries.esql"))
+    rules = "\n".join(rule["params"]["esqlQuery"]["esql"] for rule in load("elastic", "rules.json"))
+    esql = re.sub(r'//.*|"[^"]*"', "", read("elastic", "queries.esql") + "\n" + rules)
     fields = set(re.findall(r"@timestamp|\b[a-z_]+(?:\.[a-z_]+)+\b", esql)) - {"logs-claude_logging-*"}
     for line in read("elastic", "kibana.ndjson").splitlines():
         saved = json.loads(line)
@@ -366,6 +367,8 @@ def test_the_field_walk_sees_the_fields_the_views_need():
         "gen_ai.request.model",
         "organization.id",
         "claude.cost_usd",
+        "claude.ratelimit_requests_remaining",
+        "gen_ai.usage.reasoning.output_tokens",
     } <= elastic_references()
     assert set(_fields.CORE_FIELDS) == clickhouse_references()
 
@@ -403,6 +406,17 @@ def test_elastic_template_maps_every_ecs_field_with_its_ecs_type():
     index = load("elastic", "index-template.json")
     assert index["composed_of"] == ["claude_logging@mappings"]
     assert index["data_stream"] == {}
+
+
+def test_elastic_alert_rules_are_esql_rules_over_our_data_stream():
+    """Each rule is a Kibana ES|QL rule body over the data stream, for the budget, headroom and stop reasons."""
+    rules = load("elastic", "rules.json")
+
+    assert {rule["rule_type_id"] for rule in rules} == {".es-query"}
+    for rule in rules:
+        assert rule["params"]["searchType"] == "esqlQuery"
+        assert rule["params"]["esqlQuery"]["esql"].startswith("FROM logs-claude_logging-* ")
+    assert len(rules) == 3
 
 
 def test_kibana_saved_objects_reference_each_other_consistently():
