@@ -409,7 +409,7 @@ def test_elastic_template_maps_every_ecs_field_with_its_ecs_type():
 
 
 def test_elastic_alert_rules_are_esql_rules_over_our_data_stream():
-    """Each rule is a Kibana ES|QL rule body over the data stream, for the budget, headroom and stop reasons."""
+    """Each rule is a Kibana ES|QL rule over the data stream: the budget, the headroom, the stop reasons."""
     rules = load("elastic", "rules.json")
 
     assert {rule["rule_type_id"] for rule in rules} == {".es-query"}
@@ -472,6 +472,10 @@ def test_loki_dashboard_has_a_loki_datasource_variable_and_rules_are_well_formed
         "ClaudeErrorRateHigh",
         "ClaudeLatencyP95High",
         "Claude429Spike",
+        "ClaudeTenantOverDailyBudget",
+        "ClaudeRateLimitHeadroomLow",
+        "ClaudeTruncationRateHigh",
+        "ClaudeRefusalRateHigh",
     }
 
 
