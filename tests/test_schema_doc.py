@@ -98,7 +98,7 @@ BILL_SHAPING_REQUEST: dict[str, Any] = {
     "diagnostics": {"previous_message_id": "msg_prev"},
     "extra_body": {"temperature": 0.5, "top_p": 0.9, "top_k": 40},
 }
-"""A request with every setting the event records (sampling through `extra_body`, as the 2.x SDK has none)."""
+"""A request with every setting the body carries (the 2.x SDK takes sampling only in `extra_body`)."""
 
 
 def bill_explaining_reply() -> Any:
