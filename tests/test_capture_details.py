@@ -290,3 +290,35 @@ def test_conversation_id_of_context_and_log_call(api, events):
     assert [event.get("conversation_id") for event in events] == ["conv-a", "42"]
     with pytest.raises(TypeError, match="conversation_id"):
         claude_logging.context(conversation_id=1.5)
+
+
+def test_stream_readers_for_content_blocks_and_delta_stop_details():
+    """What a stream's seam hands over: `content_block_start` blocks and the `message_delta` delta."""
+    from anthropic.types import RawContentBlockStartEvent, RawMessageDeltaEvent
+
+    from claude_logging._capture_response import record_content_block, record_stop_details
+
+    event = new_event()
+    for index, name in enumerate(["a", "b"]):
+        start = RawContentBlockStartEvent.model_validate(
+            {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": {"type": "tool_use", "id": f"t{index}", "name": name, "input": {}},
+            }
+        )
+        record_content_block(event, start.content_block)
+    delta = RawMessageDeltaEvent.model_validate(
+        {
+            "type": "message_delta",
+            "delta": {
+                "stop_reason": "refusal",
+                "stop_sequence": None,
+                "stop_details": {"type": "refusal", "category": "cyber"},
+            },
+            "usage": {"output_tokens": 3},
+        }
+    )
+    record_stop_details(event, delta.delta.stop_details)
+
+    assert (event.tool_use_count, event.tool_use_names, event.refusal_category) == (2, ["a", "b"], "cyber")
