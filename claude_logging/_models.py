@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 _BEDROCK: Final = re.compile(
@@ -31,6 +32,7 @@ class ModelId:
     """Bedrock only: `global`, a geography (`us`, `eu`, `apac`, ...) or `in-region`."""
 
 
+@lru_cache(maxsize=512)  # a process calls few models; every call parses its id
 def parse(model: str) -> ModelId:
     """The parts of a model id of any platform (see module docstring); a plain id comes back as it is."""
     tail = model.rsplit("/", 1)[-1] if model.startswith("arn:") else model
