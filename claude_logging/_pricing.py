@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from claude_logging import _config, _guard, _models
+from claude_logging import _charges, _config, _guard, _models
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -61,24 +61,12 @@ class Price:
 
 
 @dataclass(frozen=True, slots=True)
-class Charges:
-    """The charges beyond token rates: server-tool fees, the geo multipliers, the regional premium."""
-
-    server_tool_fees: dict[str, float] = field(default_factory=dict)
-    """USD per request by `usage.server_tool_use` key (`web_search_requests`)."""
-    geo_multipliers: dict[str, float] = field(default_factory=dict)
-    """By `usage.inference_geo` value (`us`: 1.1)."""
-    regional_multiplier: float | None = None
-    """Bedrock and Vertex regional (not global) endpoints; None when not published."""
-
-
-@dataclass(frozen=True, slots=True)
 class Table:
     """Rows by model id (aliases included), the models deliberately left unpriced (with why), the charges."""
 
     rows: dict[str, Price]
     unpriced: dict[str, str]
-    charges: Charges = field(default_factory=Charges)
+    charges: _charges.Charges = field(default_factory=_charges.Charges)
     _resolved: dict[str, Price | None] = field(default_factory=dict)
 
     def lookup(self, model: str) -> Price | None:
@@ -106,18 +94,10 @@ class Table:
 # -- reading rows ------------------------------------------------------------------------------------
 
 
-def _number(model: str, key: str, value: object) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e6:
-        raise ValueError(f"prices: {model}.{key} must be a non-negative number or null, not {value!r}")
-    return float(value)
-
-
 def _band(model: str, row: Mapping[str, Any], base: Band | None = None) -> Band:
     def component(key: str) -> float | None:
         if key in row:
-            return _number(model, key, row[key])
+            return _charges.number(model, key, row[key])
         return getattr(base, key) if base is not None else None
 
     return Band(*(component(key) for key in COMPONENTS))
@@ -156,7 +136,7 @@ def parse_row(model: str, row: object, base: Price | None = None) -> Price:
 
     def multiplier(key: str) -> float | None:
         if key in row:
-            return _number(model, key, row[key])
+            return _charges.number(model, key, row[key])
         return getattr(base, key) if base is not None else None
 
     return Price(
@@ -181,10 +161,6 @@ def _add(rows: dict[str, Price], model: str, row: dict[str, Any]) -> None:
         rows[alias] = price
 
 
-SECTIONS: Final = ("server_tools", "inference_geo", "regional_endpoints")
-"""The charges beyond token rates; an override mapping may replace entries of each by these keys."""
-
-
 def build_table(document: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Table:
     """The table of a `prices.json`-shaped document, with `overrides` (model id -> row) applied.
 
@@ -192,7 +168,9 @@ def build_table(document: Mapping[str, Any], overrides: Mapping[str, Any] | None
     `regional_endpoints`, whose entries replace the document's.
     """
     overrides = dict(overrides or {})
-    sections = {name: {**document.get(name, {}), **(overrides.pop(name, None) or {})} for name in SECTIONS}
+    sections = {
+        name: {**document.get(name, {}), **(overrides.pop(name, None) or {})} for name in _charges.SECTIONS
+    }
     rows: dict[str, Price] = {}
     for model, row in document.get("models", {}).items():
         _add(rows, model, row)
@@ -200,30 +178,7 @@ def build_table(document: Mapping[str, Any], overrides: Mapping[str, Any] | None
     for model, row in overrides.items():
         _add(rows, model, row)
         unpriced.pop(model, None)
-    return Table(rows, unpriced, _charges(sections))
-
-
-def _charges(sections: Mapping[str, Mapping[str, Any]]) -> Charges:
-    fees = {
-        key: _required(f"server_tools.{key}", entry, "usd_per_request")
-        for key, entry in sections["server_tools"].items()
-    }
-    geos = {
-        geo: _required(f"inference_geo.{geo}", entry, "multiplier")
-        for geo, entry in sections["inference_geo"].items()
-    }
-    regional = sections["regional_endpoints"]
-    multiplier = _number("regional_endpoints", "multiplier", regional.get("multiplier")) if regional else None
-    return Charges(fees, geos, multiplier)
-
-
-def _required(where: str, entry: object, key: str) -> float:
-    if not isinstance(entry, dict) or key not in entry:
-        raise ValueError(f"prices: {where} must be an object with {key!r}")
-    value = _number(where, key, entry[key])
-    if value is None:
-        raise ValueError(f"prices: {where}.{key} must be a number")
-    return value
+    return Table(rows, unpriced, _charges.charges_of(sections))
 
 
 def packaged_document() -> dict[str, Any]:
@@ -244,7 +199,10 @@ def load_overrides(value: object) -> dict[str, Any]:
         except (OSError, ValueError) as exc:
             raise ValueError(f"prices: cannot read the price file {os.fspath(value)!r}: {exc}") from exc
         if isinstance(document, dict) and "models" in document:
-            value = {**document["models"], **{key: document[key] for key in SECTIONS if key in document}}
+            value = {
+                **document["models"],
+                **{key: document[key] for key in _charges.SECTIONS if key in document},
+            }
         else:
             value = document
     if not isinstance(value, dict):
@@ -296,7 +254,7 @@ def _environment_overrides() -> dict[str, Any] | None:
 # -- the arithmetic ----------------------------------------------------------------------------------
 
 
-def cost(price: Price, event: Event, charges: Charges | None = None) -> float | None:
+def cost(price: Price, event: Event, charges: _charges.Charges | None = None) -> float | None:
     """USD for one API call of `price`'s model with `event`'s usage; None when a needed price is unknown.
 
     With `charges`, also the geo multiplier, the regional-endpoint premium and the server-tool
@@ -316,7 +274,7 @@ def cost(price: Price, event: Event, charges: Charges | None = None) -> float | 
     elif event.service_tier == "priority":
         event.cost_incomplete = True  # billed by contract: list prices are a floor
     if charges is not None:
-        total = total * _multiplier(event, charges) + _server_tool_fees(event, charges)
+        total = _charges.apply(total, event, charges)
     return total
 
 
@@ -345,61 +303,6 @@ def _token_cost(price: Price, event: Event) -> float | None:
                 return None
             total += tokens * rate
     return total / _MTOK
-
-
-def _multiplier(event: Event, charges: Charges) -> float:
-    """Data residency (`inference_geo`) times the regional-endpoint premium; 1.0 when neither applies."""
-    factor = 1.0
-    geo = event.inference_geo
-    if geo is not None:
-        geo_factor = charges.geo_multipliers.get(geo)
-        if geo_factor is None:
-            event.cost_incomplete = True
-        else:
-            factor *= geo_factor
-    if _is_regional(event):
-        if charges.regional_multiplier is None:
-            event.cost_incomplete = True
-        else:
-            factor *= charges.regional_multiplier
-    return factor
-
-
-def _is_regional(event: Event) -> bool | None:
-    """Whether a Bedrock or Vertex call used a regional endpoint (priced above the global one).
-
-    Bedrock: the model id says (`global.` is global; a geography prefix or none is regional).
-    Vertex: the client's region says (`global` or not); unknown, the cost is marked incomplete.
-    """
-    model = event.request_model or event.response_model
-    parsed = _models.parse(model) if model is not None else None
-    if event.platform == "bedrock" or (parsed is not None and parsed.platform == "bedrock"):
-        scope = parsed.bedrock_scope if parsed is not None else None
-        return scope is not None and scope != "global"
-    if event.platform == "vertex" or (parsed is not None and parsed.platform == "vertex"):
-        if event.cloud_region is None:
-            event.cost_incomplete = True
-            return False
-        return event.cloud_region != "global"
-    return False
-
-
-def _server_tool_fees(event: Event, charges: Charges) -> float:
-    fees = charges.server_tool_fees
-    total = 0.0
-    for key, requests in (
-        ("web_search_requests", event.web_search_requests),
-        ("web_fetch_requests", event.web_fetch_requests),
-    ):
-        if requests:
-            fee = fees.get(key)
-            if fee is None:
-                event.cost_incomplete = True
-            else:
-                total += requests * fee
-    if event.unpriced_server_tools:
-        event.cost_incomplete = True
-    return total
 
 
 def price(event: Event) -> None:
