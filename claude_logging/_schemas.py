@@ -26,13 +26,13 @@ from claude_logging._fieldmap import (
     EVENT_NAME,
     NANOSECONDS,
     ONE_ITEM_LIST,
-    SECONDS,
     UNIX_NANOS_TEXT,
     Field,
     FieldMap,
     Fixed,
     Unit,
 )
+from claude_logging._genai import anthropic_fields, gen_ai_fields
 
 Renderer = Callable[[dict[str, Any], Settings], dict[str, Any]]
 
@@ -41,28 +41,9 @@ GENAI_EVENT: Final = "gen_ai.client.inference.operation.details"
 ECS_VERSION: Final = "8.11.0"
 """The ECS release whose field set the ecs schema's ECS fields are checked against."""
 
-_CACHE_READ: Final = "gen_ai.usage.cache_read.input_tokens"
-_CACHE_WRITE: Final = "gen_ai.usage.cache_write.input_tokens"
-GENAI_CONVENTION: Final = "open-telemetry/semantic-conventions-genai, main after #521 (2026-10-06)"
-"""The GenAI semantic conventions the gen_ai.* names follow (docs/backends/otel.md says the same)."""
 _ATTRIBUTES: Final = "Attributes"
 _RESOURCE: Final = "Resource"
 
-
-def _total_input(input_tokens: int, flat: dict[str, Any]) -> int:
-    return (
-        input_tokens
-        + (flat.get("cache_read_input_tokens") or 0)
-        + (flat.get("cache_creation_input_tokens") or 0)
-    )
-
-
-def _base_input(total: int, view: dict[str, Any]) -> int:
-    return int(total) - (view.get(_CACHE_READ) or 0) - (view.get(_CACHE_WRITE) or 0)
-
-
-OTEL_INPUT_TOKENS: Final = Unit(_total_input, _base_input)
-"""Anthropic's `input_tokens` <-> OTel's `gen_ai.usage.input_tokens` (cache reads and writes added)."""
 
 _SEVERITY_TEXT: Final = {"info": "INFO", "warning": "WARN", "error": "ERROR"}
 _SEVERITY_LEVEL: Final = {text: level for level, text in _SEVERITY_TEXT.items()}
@@ -86,101 +67,6 @@ def _message(flat: dict[str, Any]) -> str:
     text = f"{flat.get('operation') or 'chat'} {flat.get('model') or 'unknown-model'} {flat.get('outcome')}"
     error_type = flat.get("error_type")
     return f"{text} {error_type}" if error_type else text
-
-
-def _response_model(model: str, flat: dict[str, Any]) -> str | None:
-    # The flat `model` is the response's when a response arrived (it names a message, or a model
-    # other than the one requested), else the requested one: written then as the request model only.
-    if "message_id" in flat or model != flat.get("request_model"):
-        return model
-    return None
-
-
-RESPONSE_MODEL: Final = Unit(_response_model, lambda model, _view: model)
-"""The flat `model` <-> `gen_ai.response.model`, present only when a response named it."""
-
-
-_PROVIDERS: Final = {
-    "bedrock": "aws.bedrock",
-    "aws": "aws.bedrock",
-    "vertex": "gcp.vertex_ai",
-    "google_cloud": "gcp.vertex_ai",
-}
-"""Our platform -> `gen_ai.provider.name`, as the SDK's own clients name it; any other is `anthropic`."""
-
-
-def _provider(flat: dict[str, Any]) -> str:
-    return _PROVIDERS.get(flat.get("platform") or "", "anthropic")
-
-
-def _finish_reasons_of_unfinished(flat: dict[str, Any]) -> list[str] | None:
-    """`["error"]` for a call that failed or ended before its stop reason (the conventions' value)."""
-    return None if flat.get("outcome") == "success" else ["error"]
-
-
-def _stop_reason_back(value: Any, _view: dict[str, Any]) -> Any:
-    reason = value[0] if isinstance(value, list) and value else value
-    return None if reason == "error" or isinstance(reason, list) else reason
-
-
-FINISH_REASONS: Final = Unit(lambda reason, _flat: [reason], _stop_reason_back)
-"""The flat `stop_reason` <-> `gen_ai.response.finish_reasons`; `error` reads back as no stop reason."""
-JSON_OUTPUT: Final = Unit(lambda _on, _flat: "json", lambda value, _view: value == "json" or None)
-"""The flat `structured_output` <-> `gen_ai.output.type` (`json`)."""
-
-
-def _gen_ai(into: str | None = None) -> list[Field | Fixed]:
-    """The LLM fields, by their OpenTelemetry GenAI names: the same in every non-flat schema."""
-    return [
-        Fixed("gen_ai.provider.name", compute=_provider, into=into),
-        Field("operation", "gen_ai.operation.name", default="chat", into=into),
-        Field("request_model", "gen_ai.request.model", into=into),
-        Field("model", "gen_ai.response.model", RESPONSE_MODEL, into=into, fallback="request_model"),
-        Field("max_tokens", "gen_ai.request.max_tokens", into=into),
-        Field("input_tokens", "gen_ai.usage.input_tokens", OTEL_INPUT_TOKENS, into=into),
-        Field("output_tokens", "gen_ai.usage.output_tokens", into=into),
-        Field("cache_read_input_tokens", _CACHE_READ, into=into),
-        Field("cache_creation_input_tokens", _CACHE_WRITE, into=into),
-        Field("thinking_output_tokens", "gen_ai.usage.reasoning.output_tokens", into=into),
-        Field("message_id", "gen_ai.response.id", into=into),
-        Field(
-            "stop_reason",
-            "gen_ai.response.finish_reasons",
-            FINISH_REASONS,
-            into=into,
-            fill=_finish_reasons_of_unfinished,
-        ),
-        Field("stream", "gen_ai.request.stream", into=into),
-        Field("time_to_first_token_ms", "gen_ai.response.time_to_first_chunk", SECONDS, into=into),
-        Field("temperature", "gen_ai.request.temperature", into=into),
-        Field("top_p", "gen_ai.request.top_p", into=into),
-        Field("top_k", "gen_ai.request.top_k", into=into),
-        Field("structured_output", "gen_ai.output.type", JSON_OUTPUT, into=into),
-        Field("conversation_id", "gen_ai.conversation.id", into=into),
-        Field("server_address", "server.address", into=into),
-        Field("cloud_region", "cloud.region", into=into),
-        Field("retries", "http.request.resend_count", into=into),
-    ]
-
-
-def _anthropic(into: str | None = None) -> list[Field | Fixed]:
-    """Anthropic-specific fields by the names the SDK's own tracing gives them (`anthropic._tracing`)."""
-    return [
-        Field(
-            "cache_creation_5m_input_tokens",
-            "anthropic.usage.cache_creation.ephemeral_5m_input_tokens",
-            into=into,
-        ),
-        Field(
-            "cache_creation_1h_input_tokens",
-            "anthropic.usage.cache_creation.ephemeral_1h_input_tokens",
-            into=into,
-        ),
-        Field("service_tier", "anthropic.response.service_tier", into=into),
-        Field("thinking_type", "anthropic.thinking.type", into=into),
-        Field("thinking_budget_tokens", "anthropic.thinking.budget_tokens", into=into),
-        Field("workspace_id", "anthropic.workspace.id", into=into),
-    ]
 
 
 def _ours(*flat_keys: str, into: str | None = None) -> list[Field | Fixed]:
@@ -266,8 +152,8 @@ DATADOG: Final = FieldMap(
         Fixed("message", compute=_message),
         Field("event", "evt.name"),
         Field("outcome", "evt.outcome"),
-        *_gen_ai(),
-        *_anthropic(),
+        *gen_ai_fields(),
+        *anthropic_fields(),
         Field("latency_ms", "duration", NANOSECONDS),
         Field("status_code", "http.status_code"),
         Field("request_id", "http.request_id"),
@@ -303,8 +189,8 @@ ECS: Final = FieldMap(
         Field("outcome", "claude.outcome"),
         Field("latency_ms", "event.duration", NANOSECONDS),
         Field("call_id", "event.id"),
-        *_gen_ai(),
-        *_anthropic(),
+        *gen_ai_fields(),
+        *anthropic_fields(),
         Field("status_code", "http.response.status_code"),
         Field("request_id", "http.request.id"),
         Field("error_type", "error.type"),
@@ -334,8 +220,8 @@ OTEL: Final = FieldMap(
         Fixed("SeverityNumber", compute=lambda flat: _SEVERITY_NUMBER.get(flat.get("level"), 17)),
         Fixed("Body", compute=_message),
         Fixed("EventName", GENAI_EVENT),
-        *_gen_ai(_ATTRIBUTES),
-        *_anthropic(_ATTRIBUTES),
+        *gen_ai_fields(_ATTRIBUTES),
+        *anthropic_fields(_ATTRIBUTES),
         Field("prompt", _otel_content.INPUT_MESSAGES, _otel_content.INPUT, into=_ATTRIBUTES),
         Field("prompt", "claude.prompt", _otel_content.RAW_PROMPT, into=_ATTRIBUTES),
         Fixed(_otel_content.SYSTEM_INSTRUCTIONS, compute=_otel_content.system_instructions, into=_ATTRIBUTES),
