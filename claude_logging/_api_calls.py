@@ -44,8 +44,8 @@ def operation_of(options: object) -> str | None:
     return None
 
 
-def start_call(options: object) -> Call | None:
-    """Open the call for a request, or None when it is not one we log (another endpoint)."""
+def start_call(options: object, client: object = None) -> Call | None:
+    """Open the call for a request of `client`, or None when it is not one we log (another endpoint)."""
     operation = operation_of(options)
     if operation is None:
         return None
@@ -53,7 +53,9 @@ def start_call(options: object) -> Call | None:
     event.operation = operation
     event.api_calls = 1
     body = get(options, "json_data")
-    request_fields(event, body)
+    request_fields(
+        event, body, client=client, headers=get(options, "headers"), extra_body=get(options, "extra_json")
+    )
     if operation == "batches":
         record_request(event, body)
     parent = current_scope.get()
@@ -98,7 +100,7 @@ def _open(client: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call
     if current is not None and current[0] == id(client):
         return None  # the same client's request() re-entered: the outer call logs it
     try:
-        return start_call(args[1] if len(args) > 1 else kwargs.get("options"))
+        return start_call(args[1] if len(args) > 1 else kwargs.get("options"), client)
     except Exception as exc:
         _guard.internal_error("instrument.start", exc)
         return None

@@ -13,9 +13,17 @@ import sys
 from collections.abc import Mapping
 from typing import Any, Final
 
+from claude_logging._capture_request import (
+    record_endpoint,
+    record_extra_body,
+    record_request_headers,
+    record_settings,
+)
+from claude_logging._capture_response import record_message_details, record_usage_details
 from claude_logging._event import CANCELLED, ERROR, INTERRUPTED, Event, Outcome
+from claude_logging._readers import MAX_COUNT, count, get, text
+from claude_logging._readers import private as _private
 
-MAX_COUNT: Final = 2**53
 _USAGE_FIELDS: Final = (
     "input_tokens",
     "output_tokens",
@@ -28,49 +36,17 @@ _RATELIMIT_HEADERS: Final = (
     ("anthropic-ratelimit-output-tokens-remaining", "ratelimit_output_tokens_remaining"),
 )
 _HEADER_NAMES: Final = frozenset(
-    {b"request-id", b"retry-after-ms", b"retry-after", *(header.encode() for header, _ in _RATELIMIT_HEADERS)}
+    {
+        b"request-id",
+        b"retry-after-ms",
+        b"retry-after",
+        b"anthropic-workspace-id",
+        *(header.encode() for header, _ in _RATELIMIT_HEADERS),
+    }
 )
 _public_names: dict[type, str] = {}
 _MAX_CHAIN: Final = 32
 _ABSENT: Final = object()
-
-
-def get(obj: object, name: str) -> Any:
-    """`obj[name]` for a dict, `obj.name` for anything else; `None` when missing or unreadable."""
-    if obj is None:
-        return None
-    if type(obj) is dict:
-        return obj.get(name)
-    try:
-        return getattr(obj, name, None)
-    except Exception:
-        return None
-
-
-def _private(obj: object, name: str) -> Any:
-    """A pydantic private attribute (`_request_id`), read from pydantic's own dict.
-
-    A plain `getattr` of one goes through pydantic's `__getattr__` and costs about 2 us.
-    """
-    try:
-        private = getattr(obj, "__pydantic_private__", None)
-    except Exception:
-        return None
-    if type(private) is dict:
-        return private.get(name)
-    return get(obj, name)
-
-
-def count(value: object) -> int | None:
-    """`value` if it is a sane token count (a non-negative int, not a bool), else None."""
-    if type(value) is int and 0 <= value < MAX_COUNT:
-        return value
-    return None
-
-
-def text(value: object) -> str | None:
-    """`value` if it is a string, else None."""
-    return value if isinstance(value, str) else None
 
 
 def record_usage(event: Event, usage: object) -> None:
@@ -99,9 +75,7 @@ def record_usage(event: Event, usage: object) -> None:
     speed = text(get(usage, "speed"))
     if speed is not None:
         event.speed = speed
-    searches = count(get(get(usage, "server_tool_use"), "web_search_requests"))
-    if searches is not None:
-        event.web_search_requests = searches
+    record_usage_details(event, usage)
 
 
 def record_delta_usage(event: Event, usage: object) -> None:
@@ -150,6 +124,7 @@ def record_message(event: Event, message: object) -> None:
     if stop is not None:
         event.stop_reason = stop
     record_usage(event, get(message, "usage"))
+    record_message_details(event, message)
     request_id = text(_private(message, "_request_id"))
     if request_id is not None:
         event.request_id = request_id
@@ -179,6 +154,9 @@ def record_headers(event: Event, headers: object) -> None:
         value = _header_int(lookup(header))
         if value is not None:
             setattr(event, attribute, value)
+    workspace = text(lookup("anthropic-workspace-id"))
+    if workspace:
+        event.workspace_id = workspace[:256]
     retry_after = _retry_after(lookup("retry-after-ms"), lookup("retry-after"))
     if retry_after is not None:
         event.retry_after_s = retry_after
@@ -358,8 +336,24 @@ def public_name(cls: type) -> str:
     return name
 
 
-def request_fields(event: Event, body: object) -> None:
-    """Model, max_tokens, stream flag and `metadata.user_id` of a request body (a dict)."""
+def request_fields(
+    event: Event,
+    body: object,
+    *,
+    client: object = None,
+    headers: object = None,
+    extra_body: object = None,
+) -> None:
+    """Model, max_tokens, stream flag, `metadata.user_id` and the bill-shaping settings of a request.
+
+    `body` is the request's JSON (`options.json_data`); the SDK keeps some settings elsewhere:
+    `client` gives platform, host and region, `headers` (`options.headers`) the workspace and
+    user-profile ids, `extra_body` (`options.extra_json`) sampling parameters.
+    """
+    if client is not None:
+        record_endpoint(event, client)
+    record_request_headers(event, headers)
+    record_extra_body(event, extra_body)
     if not isinstance(body, Mapping):
         return
     model = body.get("model")
@@ -375,6 +369,7 @@ def request_fields(event: Event, body: object) -> None:
         user = metadata.get("user_id")
         if isinstance(user, str):
             event.request_user_id = user
+    record_settings(event, body)
 
 
 def request_prompt(body: object) -> str | None:
@@ -399,3 +394,23 @@ def completion_text(message: object) -> str | None:
     parts = [text(get(block, "text")) for block in blocks if get(block, "type") == "text"]
     joined = "".join(part for part in parts if part)
     return joined or None
+
+
+__all__ = [  # the readers are re-exported: capture modules and tests import them from here
+    "MAX_COUNT",
+    "completion_text",
+    "count",
+    "get",
+    "is_message",
+    "outcome_of",
+    "public_name",
+    "record_delta_usage",
+    "record_exception",
+    "record_headers",
+    "record_message",
+    "record_token_count",
+    "record_usage",
+    "request_fields",
+    "request_prompt",
+    "text",
+]

@@ -24,7 +24,7 @@ bound: Final[ContextVar[Mapping[str, Any]]] = ContextVar("claude_logging.context
 
 
 class context:  # noqa: N801 - lower-case like contextlib's helpers, since it is used as one
-    """Bind `tenant_id`, `user_id` and extra fields to every event inside this block.
+    """Bind `tenant_id`, `user_id`, `conversation_id` and extra fields to every event inside this block.
 
     Usable as `with context(tenant_id="acme"):`, `async with`, or as a decorator. Bad field
     names raise `ValueError` here, at the call, not when an event is written.
@@ -33,16 +33,24 @@ class context:  # noqa: N801 - lower-case like contextlib's helpers, since it is
     __slots__ = ("_fields", "_tokens")
 
     def __init__(
-        self, *, tenant_id: str | int | None = None, user_id: str | int | None = None, **fields: Any
+        self,
+        *,
+        tenant_id: str | int | None = None,
+        user_id: str | int | None = None,
+        conversation_id: str | int | None = None,
+        **fields: Any,
     ) -> None:
         """Validate the fields to bind; nothing is bound until the block is entered."""
         merged = check_extra_fields(fields, "context()")
         tenant = check_identity("tenant_id", tenant_id)
         user = check_identity("user_id", user_id)
+        conversation = check_identity("conversation_id", conversation_id)
         if tenant is not None:
             merged["tenant_id"] = tenant
         if user is not None:
             merged["user_id"] = user
+        if conversation is not None:
+            merged["conversation_id"] = conversation
         self._fields: Mapping[str, Any] = MappingProxyType(merged)
         self._tokens: list[Token[Mapping[str, Any]]] = []
 

@@ -54,13 +54,25 @@ class Event:
     cache_creation_5m_input_tokens: int | None = None
     cache_creation_1h_input_tokens: int | None = None
     counted_input_tokens: int | None = None
+    thinking_output_tokens: int | None = None
+    """`usage.output_tokens_details.thinking_tokens`: the part of `output_tokens` spent thinking."""
     service_tier: str | None = None
     speed: str | None = None
+    inference_geo: str | None = None
     web_search_requests: int | None = None
+    web_fetch_requests: int | None = None
+    server_tool_requests: int | None = None
+    """Every `usage.server_tool_use.*_requests` count summed, named kinds and any new ones alike."""
+    unpriced_server_tools: bool = False
+    """A server-tool count of a kind the price table has no fee for: a written cost is a lower bound."""
     cost_usd: float | None = None
     """USD from the price table (`_pricing.py`); a scope's is the sum of its API calls'."""
     cost_unknown: bool = False
     """A part with token usage could not be priced, so a sum would understate: no cost is written."""
+    cost_incomplete: bool | None = None
+    """The cost leaves out a charge it knows of (a fee or premium the table lacks): a lower bound."""
+    canonical_model: str | None = None
+    """The price table's id for the model, whatever id the platform used (`claude-sonnet-4-6`)."""
 
     status_code: int | None = None
     error_type: str | None = None
@@ -77,9 +89,33 @@ class Event:
     request_user_id: str | None = None
     """`metadata.user_id` of the request: the fallback when no scope or context names a user."""
 
+    conversation_id: str | None = None
+    platform: str | None = None
+    """`anthropic`, `bedrock`, `vertex`, `foundry`, ...: the SDK client's platform."""
+    server_address: str | None = None
+    cloud_region: str | None = None
+    """The cloud region of a Bedrock or Vertex endpoint (`us-east-1`, `global`)."""
+
+    thinking_type: str | None = None
+    thinking_budget_tokens: int | None = None
+    effort: str | None = None
+    structured_output: bool | None = None
+    stop_sequence_count: int | None = None
+    tool_count: int | None = None
+    tool_choice: str | None = None
+    workspace_id: str | None = None
+    user_profile_id: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+
     request_id: str | None = None
     message_id: str | None = None
     stop_reason: str | None = None
+    refusal_category: str | None = None
+    cache_miss_reason: str | None = None
+    tool_use_count: int | None = None
+    tool_use_names: list[str] | None = None
     stream: bool | None = None
     stream_completed: bool | None = None
     retries: int | None = None

@@ -77,6 +77,10 @@ class Reply:
     delay_s: float = 0.0
     chunk_delay_s: float = 0.0
     stall_s: float = 0.0
+    tool_uses: list[str] = field(default_factory=list)
+    """Names of `tool_use` blocks the Message asks for, after its text."""
+    fields: dict[str, Any] = field(default_factory=dict)
+    """More top-level Message fields (`stop_details`, `diagnostics`)."""
 
 
 def message(
@@ -92,10 +96,17 @@ def message(
     headers: dict[str, str] | None = None,
     delay_s: float = 0.0,
     chunk_delay_s: float = 0.0,
+    tool_uses: list[str] | None = None,
+    stop_details: dict[str, Any] | None = None,
+    diagnostics: dict[str, Any] | None = None,
 ) -> Reply:
     """A successful Message (or, for a `stream=True` request, the same Message as SSE events).
 
-    Token counts default to plausible values derived from the request and `text`.
+    Token counts default to plausible values derived from the request and `text`; `usage` adds
+    or replaces fields (`server_tool_use`, `output_tokens_details`, `inference_geo`, ...).
+    `tool_uses` names `tool_use` blocks after the text; `stop_details` and `diagnostics` are
+    the Message's own fields (a stream sends them where the API does: `message_delta` and
+    `message_start`).
     """
     counts: dict[str, Any] = {
         "input_tokens": input_tokens,
@@ -113,6 +124,12 @@ def message(
         headers=dict(headers or {}),
         delay_s=delay_s,
         chunk_delay_s=chunk_delay_s,
+        tool_uses=list(tool_uses or ()),
+        fields={
+            key: value
+            for key, value in (("stop_details", stop_details), ("diagnostics", diagnostics))
+            if value is not None
+        },
     )
 
 
@@ -160,6 +177,9 @@ def stream(
     no_stop: bool = False,
     chunk_delay_s: float = 0.0,
     headers: dict[str, str] | None = None,
+    tool_uses: list[str] | None = None,
+    stop_details: dict[str, Any] | None = None,
+    diagnostics: dict[str, Any] | None = None,
 ) -> Reply:
     """An SSE stream, with faults on demand.
 
@@ -173,6 +193,9 @@ def stream(
         output_tokens=output_tokens,
         usage=usage,
         stop_reason=stop_reason,
+        tool_uses=tool_uses,
+        stop_details=stop_details,
+        diagnostics=diagnostics,
     )
     reply.kind = "stream"
     reply.events = events
@@ -341,6 +364,9 @@ class FakeAnthropicAPI:
         request_id = _id("req_")
         received.request_id = request_id
         base = {"request-id": request_id, **_ratelimit_headers()}
+        workspace = {key.lower(): value for key, value in headers.items()}.get("anthropic-workspace-id")
+        if workspace:
+            base["anthropic-workspace-id"] = workspace  # the API names the workspace it billed
         route, path_model = _route(path)
         if reply is None:
             reply = message() if route is not None else error(404, message=f"Not found: {path}")
@@ -395,15 +421,19 @@ class FakeAnthropicAPI:
             usage["input_tokens"] = _input_tokens(body, reply)
         if usage.get("output_tokens") is None:
             usage["output_tokens"] = max(1, math.ceil(len(reply.text) / 4))
+        tools = [
+            {"type": "tool_use", "id": _id("toolu_"), "name": name, "input": {}} for name in reply.tool_uses
+        ]
         return {
             "id": _id("msg_"),
             "type": "message",
             "role": "assistant",
             "model": model,
-            "content": [{"type": "text", "text": reply.text}],
+            "content": [{"type": "text", "text": reply.text}, *tools],
             "stop_reason": reply.stop_reason,
             "stop_sequence": None,
             "usage": usage,
+            **reply.fields,
         }
 
     def _stream_answer(self, reply: Reply, payload: dict[str, Any], headers: dict[str, str]) -> _Answer:
@@ -453,11 +483,28 @@ def _known_models() -> list[str]:
     return _models_cache
 
 
+_DELTA_USAGE: Final = ("server_tool_use", "output_tokens_details")
+"""Usage fields that are final only at the end: sent in `message_delta`, not `message_start`."""
+
+
 def sse_events(payload: Mapping[str, Any], *, no_stop: bool = False) -> list[dict[str, Any]]:
-    """The server-sent events the API sends for `payload` (a Message), as the docs show them."""
+    """The server-sent events the API sends for `payload` (a Message), as the docs show them.
+
+    Usage arrives in pieces: `message_start` has the input and cache counts and a placeholder
+    output count; `message_delta` has the cumulative output count, the server-tool requests
+    and the thinking tokens, beside the stop reason and `stop_details`.
+    """
     usage = dict(payload["usage"])
-    start_usage = {**usage, "output_tokens": 1}
-    start = {**payload, "content": [], "stop_reason": None, "stop_sequence": None, "usage": start_usage}
+    start_usage = {key: value for key, value in usage.items() if key not in _DELTA_USAGE}
+    start_usage["output_tokens"] = 1
+    start = {
+        **payload,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "stop_details": None,
+        "usage": start_usage,
+    }
     text = payload["content"][0]["text"] if payload["content"] else ""
     words = [word + " " for word in text.split(" ")] if text else []
     if words:
@@ -470,14 +517,23 @@ def sse_events(payload: Mapping[str, Any], *, no_stop: bool = False) -> list[dic
     events += [
         {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": w}} for w in words
     ]
-    events += [
-        {"type": "content_block_stop", "index": 0},
-        {
-            "type": "message_delta",
-            "delta": {"stop_reason": payload["stop_reason"], "stop_sequence": None},
-            "usage": {"output_tokens": usage["output_tokens"]},
-        },
-    ]
+    events.append({"type": "content_block_stop", "index": 0})
+    for index, block in enumerate(payload["content"][1:], start=1):
+        events += [
+            {"type": "content_block_start", "index": index, "content_block": {**block, "input": {}}},
+            {
+                "type": "content_block_delta",
+                "index": index,
+                "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])},
+            },
+            {"type": "content_block_stop", "index": index},
+        ]
+    delta_usage = {"output_tokens": usage["output_tokens"]}
+    delta_usage.update({key: usage[key] for key in _DELTA_USAGE if key in usage})
+    delta: dict[str, Any] = {"stop_reason": payload["stop_reason"], "stop_sequence": None}
+    if payload.get("stop_details") is not None:
+        delta["stop_details"] = payload["stop_details"]
+    events.append({"type": "message_delta", "delta": delta, "usage": delta_usage})
     if not no_stop:
         events.append({"type": "message_stop"})
     return events

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from claude_logging._fields import ALWAYS_FIELDS
-from claude_logging._render import timestamp
+from claude_logging._line import timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -51,6 +51,8 @@ class Field:
     """Written when the flat value is absent (a vendor-required attribute); read back as given."""
     fallback: str | None = None
     """The flat key `read()` copies when this one comes back absent (a value written only once)."""
+    fill: Callable[[dict[str, Any]], Any] | None = None
+    """Computes the value written when the flat value is absent (`["error"]` for no stop reason)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +70,7 @@ class Fixed:
 
 if TYPE_CHECKING:
     _Step = tuple[str | None, str, str | None, Callable[[Any, dict[str, Any]], Any] | None, Any, Any]
-    """(flat key, vendor name, object, conversion, default or constant, computation)"""
+    """(flat key, vendor name, object, conversion, default or constant, computation when absent)"""
 
 
 class FieldMap:
@@ -182,7 +184,9 @@ class FieldMap:
             spec = self._by_name.get(key)
             if spec is not None:
                 flat_key, back = spec
-                flat[flat_key] = value if back is None or value is None else back(value, view)
+                read = value if back is None or value is None else back(value, view)
+                if read is not None or flat_key in flat:  # a unit may say "not a value" (`["error"]`)
+                    flat[flat_key] = read
             elif key not in self._fixed_names:
                 flat[key.removeprefix(namespace)] = value
         for flat_key, source in self._fallbacks:
@@ -201,19 +205,23 @@ class FieldMap:
 def _compile(entry: Field | Fixed) -> _Step:
     if isinstance(entry, Fixed):
         return (None, entry.name, entry.into, None, entry.value, entry.compute)
-    return (entry.flat, entry.name, entry.into, entry.unit.out if entry.unit else None, entry.default, None)
+    return (
+        entry.flat,
+        entry.name,
+        entry.into,
+        entry.unit.out if entry.unit else None,
+        entry.default,
+        entry.fill,
+    )
 
 
 def _place_all(out: dict[str, Any], steps: tuple[_Step, ...], facts: dict[str, Any]) -> None:
     for flat, name, into, convert, default, compute in steps:
-        if compute is not None:
-            value = compute(facts)
-        else:
-            value = None if flat is None else facts.get(flat)
-            if value is None:
-                value = default
-            elif convert is not None:
-                value = convert(value, facts)
+        value = None if flat is None else facts.get(flat)
+        if value is None:
+            value = default if compute is None else compute(facts)
+        elif convert is not None:
+            value = convert(value, facts)
         if value is None:
             continue
         if into is None:
@@ -265,7 +273,7 @@ _second_cache: tuple[str, int] = ("", 0)
 
 
 def unix_nanos(timestamp: str) -> int:
-    """Nanoseconds since the epoch of an RFC 3339 UTC timestamp as `_render.timestamp` writes it."""
+    """Nanoseconds since the epoch of an RFC 3339 UTC timestamp as `_line.timestamp` writes it."""
     global _second_cache  # noqa: PLW0603 - a one-entry cache; events arrive in time order
     head = timestamp[:19]
     cached_head, seconds = _second_cache

@@ -19,6 +19,12 @@ CORE_FIELDS: Final = frozenset(
         "api_calls", "run_id", "batch_id", "batch_requests", "batch_custom_id", "batch_result_type",
         "cost_usd", "counted_input_tokens", "function", "service", "env", "version",
         "prompt", "completion", "internal_error", "truncated", "dropped_events", "trace_id", "span_id",
+        "canonical_model", "platform", "server_address", "cloud_region", "refusal_category", "tool_use_count",
+        "tool_use_names", "cache_miss_reason", "cost_incomplete", "cache_creation_5m_input_tokens",
+        "cache_creation_1h_input_tokens", "thinking_output_tokens", "service_tier", "speed", "inference_geo",
+        "web_search_requests", "web_fetch_requests", "server_tool_requests", "thinking_type",
+        "thinking_budget_tokens", "effort", "structured_output", "stop_sequence_count", "tool_count",
+        "tool_choice", "temperature", "top_p", "top_k", "workspace_id", "user_profile_id", "conversation_id",
     }
 )  # fmt: skip
 """Every key the library itself writes; extra fields may not take these names."""

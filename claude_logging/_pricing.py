@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from claude_logging import _config, _guard
+from claude_logging import _charges, _config, _guard, _models
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -34,7 +33,6 @@ ENV_FILE: Final = "CLAUDE_LOGGING_PRICES"
 COMPONENTS: Final = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
 _MULTIPLIERS: Final = ("batch_multiplier", "fast_multiplier")
 _ROW_KEYS: Final = frozenset({*COMPONENTS, *_MULTIPLIERS, "long_context", "aliases", "source", "checked"})
-_DATE_SUFFIX: Final = re.compile(r"-\d{8}$")
 _MTOK: Final = 1_000_000
 MAX_PRICE_FILE_BYTES: Final = 1024 * 1024
 """A price file is a few KiB; a bigger one is refused rather than read into memory."""
@@ -67,40 +65,42 @@ class Price:
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """Rows by model id (aliases included) and the models deliberately left unpriced, with why."""
+    """Rows by model id (aliases included), the models deliberately left unpriced (with why), the charges."""
 
     rows: dict[str, Price]
     unpriced: dict[str, str]
+    charges: _charges.Charges = field(default_factory=_charges.Charges)
     _resolved: dict[str, Price | None] = field(default_factory=dict)
 
     def lookup(self, model: str) -> Price | None:
-        """The row for `model`, its alias, or its id without a trailing `-YYYYMMDD` (memoised)."""
+        """The row for `model`: its id, alias, id without `-YYYYMMDD`, or its platform form (memoised).
+
+        Bedrock ids (`us.anthropic.claude-sonnet-4-6-v1:0`, `global.` ones, ARNs), Vertex ids
+        (`claude-sonnet-4-6@20260101`) and Foundry's plain ids all find the model's row.
+        """
         resolved = self._resolved
         if model in resolved:
             return resolved[model]
         row = self.rows.get(model)
-        if row is None and _DATE_SUFFIX.search(model):
-            row = self.rows.get(_DATE_SUFFIX.sub("", model))
+        if row is None:
+            row = self.rows.get(_models.parse(model).name)
         if len(resolved) < 4096:
             resolved[model] = row
         return row
+
+    def canonical(self, model: str) -> str:
+        """One name for the model whatever id a platform used: the row's id, else the bare id."""
+        row = self.lookup(model)
+        return row.model if row is not None else _models.parse(model).name
 
 
 # -- reading rows ------------------------------------------------------------------------------------
 
 
-def _number(model: str, key: str, value: object) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e6:
-        raise ValueError(f"prices: {model}.{key} must be a non-negative number or null, not {value!r}")
-    return float(value)
-
-
 def _band(model: str, row: Mapping[str, Any], base: Band | None = None) -> Band:
     def component(key: str) -> float | None:
         if key in row:
-            return _number(model, key, row[key])
+            return _charges.number(model, key, row[key])
         return getattr(base, key) if base is not None else None
 
     return Band(*(component(key) for key in COMPONENTS))
@@ -139,7 +139,7 @@ def parse_row(model: str, row: object, base: Price | None = None) -> Price:
 
     def multiplier(key: str) -> float | None:
         if key in row:
-            return _number(model, key, row[key])
+            return _charges.number(model, key, row[key])
         return getattr(base, key) if base is not None else None
 
     return Price(
@@ -165,15 +165,23 @@ def _add(rows: dict[str, Price], model: str, row: dict[str, Any]) -> None:
 
 
 def build_table(document: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Table:
-    """The table of a `prices.json`-shaped document, with `overrides` (model id -> row) applied."""
+    """The table of a `prices.json`-shaped document, with `overrides` (model id -> row) applied.
+
+    `overrides` may also hold the sections `server_tools`, `inference_geo` and
+    `regional_endpoints`, whose entries replace the document's.
+    """
+    overrides = dict(overrides or {})
+    sections = {
+        name: {**document.get(name, {}), **(overrides.pop(name, None) or {})} for name in _charges.SECTIONS
+    }
     rows: dict[str, Price] = {}
     for model, row in document.get("models", {}).items():
         _add(rows, model, row)
     unpriced = {model: str(entry.get("reason", "")) for model, entry in document.get("unpriced", {}).items()}
-    for model, row in (overrides or {}).items():
+    for model, row in overrides.items():
         _add(rows, model, row)
         unpriced.pop(model, None)
-    return Table(rows, unpriced)
+    return Table(rows, unpriced, _charges.charges_of(sections))
 
 
 def packaged_document() -> dict[str, Any]:
@@ -218,7 +226,13 @@ def load_overrides(value: object) -> dict[str, Any]:
             document = json.loads(read_price_file(value))
         except (OSError, ValueError) as exc:
             raise ValueError(f"prices: cannot read the price file {os.fspath(value)!r}: {exc}") from exc
-        value = document.get("models", document) if isinstance(document, dict) else document
+        if isinstance(document, dict) and "models" in document:
+            value = {
+                **document["models"],
+                **{key: document[key] for key in _charges.SECTIONS if key in document},
+            }
+        else:
+            value = document
     if not isinstance(value, dict):
         raise TypeError(
             f"prices must be a dict of model id -> row, or a path to a JSON file, not {type(value).__name__}"
@@ -287,8 +301,31 @@ def _environment_overrides() -> dict[str, Any] | None:
 # -- the arithmetic ----------------------------------------------------------------------------------
 
 
-def cost(price: Price, event: Event) -> float | None:
-    """USD for one API call of `price`'s model with `event`'s usage; None when a needed price is unknown."""
+def cost(price: Price, event: Event, charges: _charges.Charges | None = None) -> float | None:
+    """USD for one API call of `price`'s model with `event`'s usage; None when a needed price is unknown.
+
+    With `charges`, also the geo multiplier, the regional-endpoint premium and the server-tool
+    fees; a charge the table cannot price sets `event.cost_incomplete` (the cost is a lower bound).
+    """
+    total = _token_cost(price, event)
+    if total is None:
+        return None
+    if event.speed == "fast":
+        if price.fast_multiplier is None:
+            return None
+        total *= price.fast_multiplier
+    if event.service_tier == "batch":
+        if price.batch_multiplier is None:
+            return None
+        total *= price.batch_multiplier
+    elif event.service_tier == "priority":
+        event.cost_incomplete = True  # billed by contract: list prices are a floor
+    if charges is not None:
+        total = _charges.apply(total, event, charges)
+    return total
+
+
+def _token_cost(price: Price, event: Event) -> float | None:
     uncached = event.input_tokens or 0
     output = event.output_tokens or 0
     read = event.cache_read_input_tokens or 0
@@ -312,26 +349,18 @@ def cost(price: Price, event: Event) -> float | None:
             if rate is None:
                 return None
             total += tokens * rate
-    total /= _MTOK
-    if event.speed == "fast":
-        if price.fast_multiplier is None:
-            return None
-        total *= price.fast_multiplier
-    if event.service_tier == "batch":
-        if price.batch_multiplier is None:
-            return None
-        total *= price.batch_multiplier
-    return total
+    return total / _MTOK
 
 
 def price(event: Event) -> None:
-    """Set `event.cost_usd` for one API-level part from its own model and usage (see module doc)."""
-    if event.input_tokens is None and event.output_tokens is None:
-        return  # no usage reported (a failed call, a token count): nothing billed that we can see
+    """Set `event.cost_usd` and `event.canonical_model` for one API-level part (see module doc)."""
     model = event.response_model or event.request_model
     if model is None:
         return
     prices = table()
+    event.canonical_model = prices.canonical(model)
+    if event.input_tokens is None and event.output_tokens is None:
+        return  # no usage reported (a failed call, a token count): nothing billed that we can see
     row = prices.lookup(model)
     if row is None:
         reason = prices.unpriced.get(model) or "not in the price table"
@@ -344,4 +373,4 @@ def price(event: Event) -> None:
             ENV_FILE,
         )
         return
-    event.cost_usd = cost(row, event)
+    event.cost_usd = cost(row, event, prices.charges)

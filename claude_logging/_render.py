@@ -8,12 +8,10 @@ when it must rather than losing it.
 
 from __future__ import annotations
 
-import json
 import random
-import time
 from typing import TYPE_CHECKING, Any, Final
 
-from claude_logging import _guard
+from claude_logging import _guard, _schemas
 from claude_logging._errortext import api_wording
 from claude_logging._event import (
     ABANDONED,
@@ -24,40 +22,20 @@ from claude_logging._event import (
     SUCCESS,
     Event,
 )
-from claude_logging._fields import CORE_FIELDS as _CORE_ORDER
+from claude_logging._line import encode as _encode
+from claude_logging._line import shrink, timestamp
 from claude_logging._sanitize import clean_label, clean_text, clean_value, mask_secrets
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from claude_logging._config import Settings
 
 LEVELS: Final[dict[str | None, str]] = {SUCCESS: "info", ABANDONED: "warning", INCOMPLETE: "warning"}
 """Level by outcome: an exception observed (error, cancelled, interrupted) is "error"."""
 
-_ENCODER: Final = json.JSONEncoder(
-    ensure_ascii=True, allow_nan=False, check_circular=False, separators=(",", ":")
-)
-_encode = _ENCODER.encode
+_random_bits = random.getrandbits
+__all__ = ["LEVELS", "encode_line", "facts", "fallback", "timestamp"]
 
 _LABELS: Final = ("tenant_id", "user_id", "function")
-_SHRINK_ORDER: Final = ("prompt", "completion", "*extra", "error_message")
-
-_random_bits = random.getrandbits
-_second: int = -1
-_second_text: str = ""
-
-
-def timestamp(wall_ns: int) -> str:
-    """RFC 3339 UTC with microseconds and `Z`, e.g. `2026-11-24T12:00:00.123456Z`."""
-    global _second, _second_text
-    seconds, nanos = divmod(wall_ns, 1_000_000_000)
-    if seconds != _second:
-        t = time.gmtime(seconds)
-        text = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
-        _second, _second_text = seconds, text
-        return f"{text}.{nanos // 1000:06d}Z"
-    return f"{_second_text}.{nanos // 1000:06d}Z"
 
 
 def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PLR0912, PLR0915 - one field list
@@ -100,12 +78,14 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
             if request_model is None or request_model == event.response_model
             else clean_label(request_model, cap)[0]
         )
+    _details(out, event, _WHERE, cap)
     for key in ("request_id", "message_id", "stop_reason"):
         value = getattr(event, key)
         if value is not None:
             out[key], cut = clean_label(value, cap)
             if cut:
                 truncated = [*(truncated or ()), key]
+    _details(out, event, _ANSWER, cap)
     if event.stream is not None:
         out["stream"] = event.stream
         if event.stream_completed is not None:
@@ -146,10 +126,18 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         out["batch_result_type"] = clean_label(event.batch_result_type, cap)[0]
     if event.cost_usd is not None and not event.cost_unknown:
         out["cost_usd"] = round(event.cost_usd, 8)
+    if event.cost_incomplete or ("cost_usd" not in out and (event.input_tokens or event.output_tokens)):
+        out["cost_incomplete"] = True
+    _details(out, event, _BILL, cap)
     if event.counted_input_tokens is not None:
         out["counted_input_tokens"] = event.counted_input_tokens
     if event.function is not None:
         out["function"] = clean_label(event.function, cap)[0]
+    conversation = event.conversation_id
+    if conversation is None and event.fields:
+        conversation = event.fields.get("conversation_id")
+    if isinstance(conversation, str):
+        out["conversation_id"] = clean_label(conversation, cap)[0]
     if settings.service is not None:
         out["service"] = settings.service
     if settings.env is not None:
@@ -178,6 +166,55 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         if event.span_id is not None:
             out["span_id"] = event.span_id
     return out
+
+
+_WHERE: Final = (("canonical_model", str), ("platform", str), ("server_address", str), ("cloud_region", str))
+"""Where the call went; written after `request_model`."""
+_ANSWER: Final = (
+    ("refusal_category", str),
+    ("tool_use_count", int),
+    ("tool_use_names", list),
+    ("cache_miss_reason", str),
+)
+"""What the response said beyond its stop reason; written after `stop_reason`."""
+_BILL: Final = (
+    ("cache_creation_5m_input_tokens", int),
+    ("cache_creation_1h_input_tokens", int),
+    ("thinking_output_tokens", int),
+    ("service_tier", str),
+    ("speed", str),
+    ("inference_geo", str),
+    ("web_search_requests", int),
+    ("web_fetch_requests", int),
+    ("server_tool_requests", int),
+    ("thinking_type", str),
+    ("thinking_budget_tokens", int),
+    ("effort", str),
+    ("structured_output", bool),
+    ("stop_sequence_count", int),
+    ("tool_count", int),
+    ("tool_choice", str),
+    ("temperature", float),
+    ("top_p", float),
+    ("top_k", int),
+    ("workspace_id", str),
+    ("user_profile_id", str),
+)
+"""The facts that explain a bill: usage details, then the request's settings; written after `cost_usd`."""
+
+
+def _details(out: dict[str, Any], event: Event, fields: tuple[tuple[str, type], ...], cap: int) -> None:
+    """Write the known ones of `fields` in order; strings cleaned and capped, lists of names too."""
+    for name, kind in fields:
+        value = getattr(event, name)
+        if value is None:
+            continue
+        if kind is str:
+            out[name] = clean_label(value, cap)[0]
+        elif kind is list:
+            out[name] = [clean_label(item, 64)[0] for item in value]
+        else:
+            out[name] = value
 
 
 def _error_text_allowed(event: Event, policy: str) -> bool:
@@ -235,46 +272,8 @@ def encode_line(record: dict[str, Any], max_bytes: int) -> str:
         return line
     if record.get("event") not in EVENT_NAMES:
         # Another schema's names: _schemas shrinks it in flat names and renders it again.
-        from claude_logging._schemas import encode_bounded  # noqa: PLC0415 - _schemas imports us
-
-        return encode_bounded(record, max_bytes)
-    return _shrink(record, max_bytes)
-
-
-def _shrink(record: dict[str, Any], max_bytes: int, encode: Callable[[dict[str, Any]], str] = _encode) -> str:
-    """Drop the largest optional parts, in a fixed order, until the line fits.
-
-    `encode` renders the flat `record` (another schema shrinks in flat names, then renders).
-    """
-    shrunk = dict(record)
-    dropped: list[str] = []
-    extra = [key for key in shrunk if key not in _CORE_ORDER]
-    for part in _SHRINK_ORDER:
-        for key in extra if part == "*extra" else (part,):
-            if key in shrunk and key != "truncated":
-                del shrunk[key]
-                dropped.append(key)
-        shrunk["truncated"] = [*(record.get("truncated") or ()), *dropped][:16]
-        line = encode(shrunk)
-        if len(line) <= max_bytes:
-            return line
-    minimal: dict[str, Any] = {key: shrunk[key] for key in _MINIMAL if key in shrunk}
-    minimal["truncated"] = ["*"]
-    line = encode(minimal)
-    return line if len(line) <= max_bytes else encode({"event": EVENT_NAME, "truncated": ["*"]})
-
-
-_MINIMAL: Final = (
-    "timestamp",
-    "level",
-    "event",
-    "outcome",
-    "model",
-    "latency_ms",
-    "status_code",
-    "error_type",
-    "call_id",
-)
+        return _schemas.encode_bounded(record, max_bytes)
+    return shrink(record, max_bytes)
 
 
 def fallback(event: Event) -> dict[str, Any]:

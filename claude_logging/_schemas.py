@@ -20,19 +20,19 @@ import sys
 from collections.abc import Callable
 from typing import Any, Final
 
-from claude_logging import _config, _guard, _render
+from claude_logging import _config, _guard, _line, _otel_content
 from claude_logging._config import Settings
 from claude_logging._event import EVENT_NAMES
 from claude_logging._fieldmap import (
     NANOSECONDS,
     ONE_ITEM_LIST,
-    SECONDS,
     UNIX_NANOS_TEXT,
     Field,
     FieldMap,
     Fixed,
     Unit,
 )
+from claude_logging._genai import anthropic_fields, gen_ai_fields
 
 Renderer = Callable[[dict[str, Any], Settings], dict[str, Any]]
 
@@ -41,27 +41,10 @@ GENAI_EVENT: Final = "gen_ai.client.inference.operation.details"
 ECS_VERSION: Final = "8.11.0"
 """The ECS release whose field set the ecs schema's ECS fields are checked against."""
 
-_CACHE_READ: Final = "gen_ai.usage.cache_read.input_tokens"
-_CACHE_WRITE: Final = "gen_ai.usage.cache_creation.input_tokens"
 _ATTRIBUTES: Final = "Attributes"
 _BATCH: Final = ("batch_id", "batch_requests", "batch_custom_id", "batch_result_type")
 _RESOURCE: Final = "Resource"
 
-
-def _total_input(input_tokens: int, flat: dict[str, Any]) -> int:
-    return (
-        input_tokens
-        + (flat.get("cache_read_input_tokens") or 0)
-        + (flat.get("cache_creation_input_tokens") or 0)
-    )
-
-
-def _base_input(total: int, view: dict[str, Any]) -> int:
-    return int(total) - (view.get(_CACHE_READ) or 0) - (view.get(_CACHE_WRITE) or 0)
-
-
-OTEL_INPUT_TOKENS: Final = Unit(_total_input, _base_input)
-"""Anthropic's `input_tokens` <-> OTel's `gen_ai.usage.input_tokens` (cache reads and writes added)."""
 
 _SEVERITY_TEXT: Final = {"info": "INFO", "warning": "WARN", "error": "ERROR"}
 _SEVERITY_LEVEL: Final = {text: level for level, text in _SEVERITY_TEXT.items()}
@@ -87,38 +70,6 @@ def _message(flat: dict[str, Any]) -> str:
     return f"{text} {error_type}" if error_type else text
 
 
-def _response_model(model: str, flat: dict[str, Any]) -> str | None:
-    # The flat `model` is the response's when a response arrived (it names a message, or a model
-    # other than the one requested), else the requested one: written then as the request model only.
-    if "message_id" in flat or model != flat.get("request_model"):
-        return model
-    return None
-
-
-RESPONSE_MODEL: Final = Unit(_response_model, lambda model, _view: model)
-"""The flat `model` <-> `gen_ai.response.model`, present only when a response named it."""
-
-
-def _gen_ai(into: str | None = None) -> list[Field | Fixed]:
-    """The LLM fields, by their OpenTelemetry GenAI names: the same in every non-flat schema."""
-    return [
-        Fixed("gen_ai.provider.name", "anthropic", into=into),
-        Field("operation", "gen_ai.operation.name", default="chat", into=into),
-        Field("request_model", "gen_ai.request.model", into=into),
-        Field("model", "gen_ai.response.model", RESPONSE_MODEL, into=into, fallback="request_model"),
-        Field("max_tokens", "gen_ai.request.max_tokens", into=into),
-        Field("input_tokens", "gen_ai.usage.input_tokens", OTEL_INPUT_TOKENS, into=into),
-        Field("output_tokens", "gen_ai.usage.output_tokens", into=into),
-        Field("cache_read_input_tokens", _CACHE_READ, into=into),
-        Field("cache_creation_input_tokens", _CACHE_WRITE, into=into),
-        Field("message_id", "gen_ai.response.id", into=into),
-        Field("stop_reason", "gen_ai.response.finish_reasons", ONE_ITEM_LIST, into=into),
-        Field("stream", "gen_ai.request.stream", into=into),
-        Field("time_to_first_token_ms", "gen_ai.response.time_to_first_chunk", SECONDS, into=into),
-        Field("retries", "http.request.resend_count", into=into),
-    ]
-
-
 def _ours(*flat_keys: str, into: str | None = None) -> list[Field | Fixed]:
     """Fields no vendor names, under the project namespace (`claude.cost_usd`)."""
     return [Field(key, f"claude.{key}", into=into) for key in flat_keys]
@@ -130,6 +81,26 @@ _HEADROOM: Final = (
     "ratelimit_input_tokens_remaining",
     "ratelimit_output_tokens_remaining",
 )
+_BILL: Final = (
+    "canonical_model",
+    "platform",
+    "cost_incomplete",
+    "speed",
+    "inference_geo",
+    "web_search_requests",
+    "web_fetch_requests",
+    "server_tool_requests",
+    "effort",
+    "stop_sequence_count",
+    "tool_count",
+    "tool_choice",
+    "user_profile_id",
+    "refusal_category",
+    "tool_use_count",
+    "tool_use_names",
+    "cache_miss_reason",
+)
+"""The facts that explain a bill and no vendor names: under `claude.` in every schema."""
 _BOOKKEEPING: Final = (
     "api_calls",
     "counted_input_tokens",
@@ -182,23 +153,16 @@ DATADOG: Final = FieldMap(
         Fixed("message", compute=_message),
         Field("event", "evt.name"),
         Field("outcome", "evt.outcome"),
-        *_gen_ai(),
+        *gen_ai_fields(),
+        *anthropic_fields(),
         Field("latency_ms", "duration", NANOSECONDS),
         Field("status_code", "http.status_code"),
         Field("request_id", "http.request_id"),
         Field("error_type", "error.kind"),
         Field("error_message", "error.message"),
         Field("user_id", "usr.id"),
-        *_ours(
-            "tenant_id",
-            "cost_usd",
-            "call_id",
-            "api_error_type",
-            "api_error_class",
-            "run_id",
-            *_BATCH,
-            *_HEADROOM,
-        ),
+        *_ours("tenant_id", "cost_usd", "call_id", "api_error_type", "api_error_class", "run_id"),
+        *_ours(*_BATCH, *_HEADROOM, *_BILL),
         Field("function", "logger.method_name"),
         Field("service", "service"),
         Field("env", "env"),
@@ -227,7 +191,8 @@ ECS: Final = FieldMap(
         Field("outcome", "claude.outcome"),
         Field("latency_ms", "event.duration", NANOSECONDS),
         Field("call_id", "event.id"),
-        *_gen_ai(),
+        *gen_ai_fields(),
+        *anthropic_fields(),
         Field("status_code", "http.response.status_code"),
         Field("request_id", "http.request.id"),
         Field("error_type", "error.type"),
@@ -235,7 +200,7 @@ ECS: Final = FieldMap(
         Field("error_message", "error.message"),
         Field("tenant_id", "organization.id"),
         Field("user_id", "user.id"),
-        *_ours("cost_usd", "api_error_class", "run_id", *_BATCH, *_HEADROOM),
+        *_ours("cost_usd", "api_error_class", "run_id", *_BATCH, *_HEADROOM, *_BILL),
         Field("function", "log.origin.function"),
         Field("service", "service.name"),
         Field("env", "service.environment"),
@@ -257,7 +222,12 @@ OTEL: Final = FieldMap(
         Fixed("SeverityNumber", compute=lambda flat: _SEVERITY_NUMBER.get(flat.get("level"), 17)),
         Fixed("Body", compute=_message),
         Fixed("EventName", GENAI_EVENT),
-        *_gen_ai(_ATTRIBUTES),
+        *gen_ai_fields(_ATTRIBUTES),
+        *anthropic_fields(_ATTRIBUTES),
+        Field("prompt", _otel_content.INPUT_MESSAGES, _otel_content.INPUT, into=_ATTRIBUTES),
+        Field("prompt", "claude.prompt", _otel_content.RAW_PROMPT, into=_ATTRIBUTES),
+        Fixed(_otel_content.SYSTEM_INSTRUCTIONS, compute=_otel_content.system_instructions, into=_ATTRIBUTES),
+        Field("completion", _otel_content.OUTPUT_MESSAGES, _otel_content.OUTPUT, into=_ATTRIBUTES),
         Field("outcome", "claude.outcome", into=_ATTRIBUTES),
         Field("latency_ms", "claude.latency_ms", into=_ATTRIBUTES),
         Field("status_code", "http.response.status_code", into=_ATTRIBUTES),
@@ -275,9 +245,10 @@ OTEL: Final = FieldMap(
             "run_id",
             *_BATCH,
             *_HEADROOM,
-            *_BOOKKEEPING,
+            *_BILL,
             into=_ATTRIBUTES,
         ),
+        *_ours(*(key for key in _BOOKKEEPING if key not in ("prompt", "completion")), into=_ATTRIBUTES),
         Field("service", "service.name", into=_RESOURCE),
         Field("version", "service.version", into=_RESOURCE),
         Field("env", "deployment.environment.name", into=_RESOURCE),
@@ -370,5 +341,5 @@ def encode_bounded(record: dict[str, Any], max_bytes: int) -> str:
     schema = detect(record)
     fieldmap = _MAPS.get(schema) if schema is not None else None
     if fieldmap is None:
-        return _render._shrink(record, max_bytes)
-    return _render._shrink(fieldmap.read(record), max_bytes, lambda flat: _render._encode(fieldmap(flat)))
+        return _line.shrink(record, max_bytes)
+    return _line.shrink(fieldmap.read(record), max_bytes, lambda flat: _line.encode(fieldmap(flat)))

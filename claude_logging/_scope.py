@@ -141,7 +141,15 @@ class Scope(Call):
 class LogCall:
     """What `log_call(...)` returns: a decorator and a (sync or async) context manager."""
 
-    __slots__ = ("_fields", "_max_tokens", "_model", "_per_call", "_tenant_id", "_user_id")
+    __slots__ = (
+        "_conversation_id",
+        "_fields",
+        "_max_tokens",
+        "_model",
+        "_per_call",
+        "_tenant_id",
+        "_user_id",
+    )
 
     def __init__(
         self,
@@ -151,12 +159,14 @@ class LogCall:
         user_id: str | int | None,
         fields: dict[str, Any],
         *,
+        conversation_id: str | int | None = None,
         per_call: bool = False,
     ) -> None:
         """Validate the scope's fields now, at configuration time."""
         if not isinstance(per_call, bool):
             raise TypeError(f"log_call(per_call=...) takes True or False, not {per_call!r}")
         self._per_call = per_call
+        self._conversation_id = check_identity("conversation_id", conversation_id)
         self._model = check_model(model)
         self._max_tokens = check_max_tokens(max_tokens)
         self._tenant_id = check_identity("tenant_id", tenant_id)
@@ -177,6 +187,7 @@ class LogCall:
             )
             event.user_id = self._user_id if self._user_id is not None else bound_fields.get("user_id")
             event.function = function
+            event.conversation_id = self._conversation_id
             if (
                 len(bound_fields) > ("tenant_id" in bound_fields) + ("user_id" in bound_fields)
                 or self._fields
@@ -397,6 +408,7 @@ def log_call(
     max_tokens: int | None = None,
     tenant_id: str | int | None = None,
     user_id: str | int | None = None,
+    conversation_id: str | int | None = None,
     per_call: bool = False,
     **fields: Any,
 ) -> LogCall: ...
@@ -410,6 +422,7 @@ def log_call(
     max_tokens: int | None = None,
     tenant_id: str | int | None = None,
     user_id: str | int | None = None,
+    conversation_id: str | int | None = None,
     per_call: bool = False,
     **fields: Any,
 ) -> Any:
@@ -418,7 +431,8 @@ def log_call(
     `@log_call`, `@log_call(tenant_id="acme", max_tokens=1000)`,
     `with log_call(model=..., max_tokens=...) as call:` and `async with` all work. A returned
     Message (or stream) gives model, usage, stop reason and ids; `call.record(message)` and
-    `call.set(**fields)` do the same by hand. Extra keyword fields are copied into the event.
+    `call.set(**fields)` do the same by hand. `conversation_id` names the conversation (session,
+    thread) the calls belong to. Extra keyword fields are copied into the event.
     Bad arguments raise `TypeError`/`ValueError` here, never when the function runs.
 
     `per_call=True` makes the scope an agent run: every API call inside it is also written as its
@@ -426,7 +440,9 @@ def log_call(
     and the scope's sum is written as one `claude.run` event with the same `run_id`. Dashboards that
     count `claude.call` events or sum their tokens and cost count each call once.
     """
-    spec = LogCall(model, max_tokens, tenant_id, user_id, fields, per_call=per_call)
+    spec = LogCall(
+        model, max_tokens, tenant_id, user_id, fields, conversation_id=conversation_id, per_call=per_call
+    )
     if func is None:
         return spec
     return spec(func)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 from claude_logging import _guard
 from claude_logging._calls import now
 from claude_logging._capture import get, record_delta_usage, record_message, record_usage, text
+from claude_logging._capture_response import record_content_block, record_stop_details
 from claude_logging._event import ABANDONED, ERROR, INCOMPLETE, SUCCESS
 from claude_logging._writer import WORKER
 
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
     from claude_logging._calls import Call
 
 _MAX_JSON_BODY: Final = 8 * 1024 * 1024
-_SSE_USAGE_EVENTS: Final = frozenset({b"message_start", b"message_delta", b"message_stop", b"error"})
+_SSE_USAGE_EVENTS: Final = frozenset(
+    {b"message_start", b"message_delta", b"message_stop", b"content_block_start", b"error"}
+)
 
 
 class StreamObserver:
@@ -153,9 +156,13 @@ class StreamObserver:
             usage = get(item, "usage")
             record_usage(event, usage)
             record_delta_usage(event, usage)
-            stop = text(get(get(item, "delta"), "stop_reason"))
+            delta = get(item, "delta")
+            stop = text(get(delta, "stop_reason"))
             if stop is not None:
                 event.stop_reason = stop
+            record_stop_details(event, get(delta, "stop_details"))
+        elif kind == "content_block_start":
+            record_content_block(event, get(item, "content_block"))
         elif kind == "message_stop":
             self.saw_stop = True
 

@@ -254,6 +254,42 @@ def test_clickhouse_views_match_the_events(clickhouse):
         assert row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
 
 
+def canonical(event):
+    return event.get("canonical_model") or event["request_model"]
+
+
+def test_clickhouse_bill_views_match_the_events(clickhouse):
+    """Spend per tenant, cache hit rate, headroom, stop reasons and thinking share equal Python's."""
+    db, events = clickhouse
+    queries = named_queries(read("clickhouse", "queries.sql"))
+
+    spend = {r["tenant_id"]: r["spend_usd"] for r in run(db, queries["spend_per_tenant_against_budget"])}
+    for tenant, value in spend.items():
+        assert value == pytest.approx(sum(e["cost_usd"] for e in events if e["tenant_id"] == tenant))
+    for row in run(db, queries["cache_hit_rate_by_model"]):
+        mine = [e for e in events if canonical(e) == row["model"]]
+        prompt = [sql_sum(e[key] for e in mine) for key in PROMPT_KEYS]
+        if None not in prompt and sum(prompt):
+            assert row["cache_hit_rate"] == pytest.approx(prompt[1] / sum(prompt), abs=1e-4)
+    headroom = run(db, queries["ratelimit_headroom_per_5m"])
+    known = [
+        e["ratelimit_requests_remaining"] for e in events if e.get("ratelimit_requests_remaining") is not None
+    ]
+    assert min(
+        r["min_requests_remaining"] for r in headroom if r["min_requests_remaining"] is not None
+    ) == min(known)
+    for row in run(db, queries["stop_reasons_by_model"]):
+        mine = [e for e in events if canonical(e) == row["model"] and e.get("stop_reason")]
+        assert (row["answered"], row["truncated"], row["refused"]) == (
+            len(mine),
+            sum(e["stop_reason"] == "max_tokens" for e in mine),
+            sum(e["stop_reason"] == "refusal" for e in mine),
+        )
+    for row in run(db, queries["thinking_share_by_model"]):
+        mine = [e for e in events if canonical(e) == row["model"]]
+        assert row["thinking_tokens"] == sql_sum(e.get("thinking_output_tokens") for e in mine)
+
+
 # -- every referenced field exists in the schema the backend targets ---------------------------------
 
 
@@ -282,7 +318,8 @@ def loki_references():
 
 def elastic_references():
     """Fields in the ES|QL queries, the Kibana Lens columns and filters, and the index template."""
-    esql = re.sub(r'//.*|"[^"]*"', "", read("elastic", "queries.esql"))
+    rules = "\n".join(rule["params"]["esqlQuery"]["esql"] for rule in load("elastic", "rules.json"))
+    esql = re.sub(r'//.*|"[^"]*"', "", read("elastic", "queries.esql") + "\n" + rules)
     fields = set(re.findall(r"@timestamp|\b[a-z_]+(?:\.[a-z_]+)+\b", esql)) - {"logs-claude_logging-*"}
     for line in read("elastic", "kibana.ndjson").splitlines():
         saved = json.loads(line)
@@ -330,6 +367,8 @@ def test_the_field_walk_sees_the_fields_the_views_need():
         "gen_ai.request.model",
         "organization.id",
         "claude.cost_usd",
+        "claude.ratelimit_requests_remaining",
+        "gen_ai.usage.reasoning.output_tokens",
     } <= elastic_references()
     assert set(_fields.CORE_FIELDS) == clickhouse_references()
 
@@ -367,6 +406,17 @@ def test_elastic_template_maps_every_ecs_field_with_its_ecs_type():
     index = load("elastic", "index-template.json")
     assert index["composed_of"] == ["claude_logging@mappings"]
     assert index["data_stream"] == {}
+
+
+def test_elastic_alert_rules_are_esql_rules_over_our_data_stream():
+    """Each rule is a Kibana ES|QL rule over the data stream: the budget, the headroom, the stop reasons."""
+    rules = load("elastic", "rules.json")
+
+    assert {rule["rule_type_id"] for rule in rules} == {".es-query"}
+    for rule in rules:
+        assert rule["params"]["searchType"] == "esqlQuery"
+        assert rule["params"]["esqlQuery"]["esql"].startswith("FROM logs-claude_logging-* ")
+    assert len(rules) == 3
 
 
 def test_kibana_saved_objects_reference_each_other_consistently():
@@ -422,6 +472,10 @@ def test_loki_dashboard_has_a_loki_datasource_variable_and_rules_are_well_formed
         "ClaudeErrorRateHigh",
         "ClaudeLatencyP95High",
         "Claude429Spike",
+        "ClaudeTenantOverDailyBudget",
+        "ClaudeRateLimitHeadroomLow",
+        "ClaudeTruncationRateHigh",
+        "ClaudeRefusalRateHigh",
     }
 
 

@@ -285,3 +285,136 @@ def test_recorded_message_and_observed_stream_parts_are_priced(api, events):
 
     (event,) = events
     assert event["cost_usd"] == pytest.approx(0.003 + 0.015)
+
+
+# -- charges beyond token rates: geo, server tools, regional endpoints; platform ids ----------------
+# Sonnet 4.6 at 1,000 input + 1,000 output: 1,000 x $3 + 1,000 x $15 = $0.018 before any charge.
+
+BASE = 0.018
+
+
+def sonnet_call(model="claude-sonnet-4-6", **fields) -> Event:
+    return usage(model, input_tokens=1_000, output_tokens=1_000, **fields)
+
+
+def test_us_only_inference_costs_1_1_times_on_every_token():
+    """inference_geo=us: $0.018 x 1.1 = $0.0198; global is the plain price."""
+    assert cost_of(sonnet_call(inference_geo="us")) == pytest.approx(0.0198)
+    assert cost_of(sonnet_call(inference_geo="global")) == pytest.approx(BASE)
+
+
+def test_an_unknown_geo_is_priced_plain_and_marked_incomplete():
+    """A geo the table has no multiplier for: the plain price, flagged as a lower bound."""
+    event = sonnet_call(inference_geo="eu")
+    assert cost_of(event) == pytest.approx(BASE)
+    assert event.cost_incomplete is True
+
+
+def test_web_searches_cost_a_cent_each_and_fetches_nothing_extra():
+    """3 searches at $10/1,000 and 2 fetches: $0.018 + $0.03 (the fee is not geo-multiplied)."""
+    event = sonnet_call(web_search_requests=3, web_fetch_requests=2, inference_geo="us")
+    assert cost_of(event) == pytest.approx(0.0198 + 0.03)
+    assert event.cost_incomplete is None
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("global.anthropic.claude-sonnet-4-6-v1:0", BASE),
+        ("us.anthropic.claude-sonnet-4-6-v1:0", BASE * 1.1),
+        ("eu.anthropic.claude-sonnet-4-6", BASE * 1.1),
+        ("anthropic.claude-sonnet-4-6-v1:0", BASE * 1.1),
+        ("arn:aws:bedrock:us-east-1:1:inference-profile/global.anthropic.claude-sonnet-4-6-v1:0", BASE),
+    ],
+)
+def test_bedrock_ids_are_priced_with_the_regional_premium_unless_global(model, expected):
+    """Bedrock: a global profile at list price; geography profiles and in-region ids 10% more."""
+    event = usage(None, input_tokens=1_000, output_tokens=1_000)
+    event.request_model = model
+    event.response_model = "claude-sonnet-4-6"
+
+    assert cost_of(event) == pytest.approx(expected)
+    assert event.canonical_model == "claude-sonnet-4-6"
+
+
+def test_a_bedrock_response_naming_the_platform_id_is_priced_too():
+    """When only the platform id is known (no response model), it still finds its row."""
+    event = usage("global.anthropic.claude-haiku-4-5-20251001-v1:0", input_tokens=1_000, output_tokens=1_000)
+    # Haiku 4.5: 1,000 x $1 + 1,000 x $5 = $0.006
+    assert cost_of(event) == pytest.approx(0.006)
+    assert event.canonical_model == "claude-haiku-4-5"
+
+
+@pytest.mark.parametrize(
+    ("region", "expected", "incomplete"),
+    [("global", BASE, None), ("us-east5", BASE * 1.1, None), (None, BASE, True)],
+)
+def test_vertex_ids_are_priced_by_the_clients_region(region, expected, incomplete):
+    """Vertex: `@date` ids priced; a regional endpoint 10% more; an unknown region is a lower bound."""
+    event = usage("claude-sonnet-4-6@20260101", input_tokens=1_000, output_tokens=1_000)
+    event.cloud_region = region
+
+    assert cost_of(event) == pytest.approx(expected)
+    assert event.cost_incomplete is incomplete
+    assert event.canonical_model == "claude-sonnet-4-6"
+
+
+def test_foundry_and_dated_ids_share_the_first_party_row():
+    """Foundry uses the plain id; a dated id is the same model: one canonical name for all."""
+    foundry = usage("claude-sonnet-4-6", input_tokens=1_000, output_tokens=1_000)
+    foundry.platform = "foundry"
+    dated = usage("claude-sonnet-4-6-20260217", input_tokens=1_000, output_tokens=1_000)
+
+    assert cost_of(foundry) == cost_of(dated) == pytest.approx(BASE)
+    assert foundry.canonical_model == dated.canonical_model == "claude-sonnet-4-6"
+
+
+def test_priority_tier_is_priced_at_list_and_marked_incomplete():
+    """Priority Tier is billed by contract: the list price is a floor."""
+    event = sonnet_call(service_tier="priority")
+    assert cost_of(event) == pytest.approx(BASE)
+    assert event.cost_incomplete is True
+
+
+def test_charges_are_overridable_like_rows():
+    """configure(prices=...) replaces a fee, a geo multiplier and the regional premium."""
+    claude_logging.configure(
+        prices={
+            "server_tools": {"web_search_requests": {"usd_per_request": 0.02}},
+            "inference_geo": {"eu": {"multiplier": 1.2}},
+            "regional_endpoints": {"multiplier": 1.5},
+        }
+    )
+    event = usage("us.anthropic.claude-sonnet-4-6-v1:0", input_tokens=1_000, output_tokens=1_000)
+    event.inference_geo = "eu"
+    event.web_search_requests = 1
+
+    # 0.018 x 1.2 x 1.5 + 0.02
+    assert cost_of(event) == pytest.approx(0.018 * 1.2 * 1.5 + 0.02)
+
+
+def test_a_bad_charge_is_rejected_at_configuration_time():
+    """A fee without its number raises when configured, naming the entry."""
+    with pytest.raises(ValueError, match=r"server_tools\.web_search_requests"):
+        claude_logging.configure(prices={"server_tools": {"web_search_requests": {"usd": 1}}})
+
+
+def test_every_charge_names_its_source_and_date():
+    """Server-tool fees, geo multipliers and the regional premium carry a source and a checked date."""
+    document = _pricing.packaged_document()
+    entries = [*document["server_tools"].values(), *document["inference_geo"].values()]
+    entries.append(document["regional_endpoints"])
+    for entry in entries:
+        assert entry["source"].startswith("https://")
+        assert len(entry["checked"]) == 10
+
+
+def test_unpriced_model_event_says_its_cost_is_incomplete(api, events):
+    """Tokens used, no price: no cost_usd, and cost_incomplete says so instead of silence."""
+    client = claude_logging.instrument(api.client())
+    api.enqueue(message(model="claude-imaginary-9", input_tokens=10, output_tokens=10))
+
+    ask(client, model="claude-imaginary-9")
+
+    assert "cost_usd" not in events[0]
+    assert events[0]["cost_incomplete"] is True

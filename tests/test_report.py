@@ -123,6 +123,51 @@ def test_per_model_figures_group_dated_ids_with_their_alias(tmp_path, capsys):
     assert [r["key"] for r in data["models"]] == ["claude-sonnet-4-6", "claude-haiku-4-5"]  # by cost
 
 
+BILL_EVENTS = [
+    event(
+        0,
+        "us.anthropic.claude-sonnet-4-6-v1:0",
+        100.0,
+        canonical_model="claude-sonnet-4-6",
+        stop_reason="max_tokens",
+        thinking_output_tokens=4,
+        ratelimit_requests_remaining=40,
+        cost_incomplete=True,
+    ),
+    event(1, "claude-sonnet-4-6@20260101", 100.0, canonical_model="claude-sonnet-4-6", stop_reason="refusal"),
+    event(2, "claude-sonnet-4-6", 100.0, canonical_model="claude-sonnet-4-6", stop_reason="end_turn"),
+    event(3, "claude-sonnet-4-6", 90.0, outcome="error", status=429, ratelimit_requests_remaining=0),
+    event(4, "claude-haiku-4-5", 10.0, canonical_model="claude-haiku-4-5", stop_reason="end_turn"),
+]
+
+
+def test_bill_figures_group_platform_ids_under_one_model(tmp_path, capsys):
+    """Bedrock, Vertex and first-party ids are one model; cache, thinking, stop and headroom figures exact."""
+    data = report_json(capsys, write_lines(tmp_path / "events.log", BILL_EVENTS))
+
+    models = {row["key"]: row for row in data["models"]}
+    assert set(models) == {"claude-sonnet-4-6", "claude-haiku-4-5"}
+    sonnet = models["claude-sonnet-4-6"]
+    assert sonnet["calls"] == 4
+    # each success: 100 input, 5 cache read, 0 write -> 3 x 5 / 3 x 105
+    assert sonnet["cache_hit_rate"] == pytest.approx(15 / 315)
+    assert sonnet["thinking_share"] == pytest.approx(4 / 30)
+    assert (sonnet["truncation_rate"], sonnet["refusal_rate"]) == pytest.approx((1 / 3, 1 / 3))
+    assert sonnet["min_requests_remaining"] == 0
+    assert data["summary"]["cost_incomplete_calls"] == 1
+    assert models["claude-haiku-4-5"]["thinking_share"] == 0
+
+
+def test_the_table_shows_the_bill_section_and_headroom(tmp_path, capsys):
+    """The terminal report names the section and the lowest headroom seen."""
+    assert main(["report", str(write_lines(tmp_path / "events.log", BILL_EVENTS))]) == 0
+    out = capsys.readouterr().out
+
+    assert "Cache, thinking, stop reasons and headroom by model" in out
+    assert "rate-limit headroom (lowest seen): requests 0" in out
+    assert "1 calls whose cost is a lower bound" in out
+
+
 def test_errors_by_type_and_status_with_their_share(tmp_path, capsys):
     """Each (error type, status) pair with its share of all errors; cancelled calls count."""
     data = report_json(capsys, write_lines(tmp_path / "events.log", EVENTS))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import anthropic
+import httpx2
 import pytest
 from conftest import ask
 from opentelemetry import trace
@@ -96,7 +97,63 @@ def scenario_events(api: Any) -> list[dict[str, Any]]:
         with claude_logging.log_call(per_call=True):
             ask(client)
         create_and_read(claude_logging.instrument(batches_api().client(max_retries=0)))
+        vertex = anthropic.AnthropicVertex(
+            region="us-east5",
+            project_id="p",
+            access_token="t",
+            http_client=httpx2.Client(transport=api.transport()),
+        )
+        with claude_logging.log_call():
+            vertex.messages.create(
+                model="claude-sonnet-4-6@20260101",
+                max_tokens=10,
+                messages=[],
+                extra_body={"temperature": 0.5, "top_p": 0.9, "top_k": 5},
+                extra_headers={"anthropic-user-profile-id": "up_1"},
+            )
+        api.enqueue(bill_explaining_reply())
+        with claude_logging.context(conversation_id="conv-1"):
+            ask(client, **BILL_SHAPING_REQUEST)
     return events
+
+
+BILL_SHAPING_REQUEST: dict[str, Any] = {
+    "model": "us.anthropic.claude-sonnet-4-6-v1:0",
+    "thinking": {"type": "enabled", "budget_tokens": 2048},
+    "output_config": {"effort": "high", "format": {"type": "json_schema", "schema": {"type": "object"}}},
+    "stop_sequences": ["END"],
+    "tools": [{"name": "lookup", "input_schema": {"type": "object"}}],
+    "tool_choice": {"type": "auto"},
+    "workspace_id": "wrkspc_1",
+    "diagnostics": {"previous_message_id": "msg_prev"},
+    "extra_body": {"temperature": 0.5, "top_p": 0.9, "top_k": 40},
+}
+"""A request with every setting the body carries (the 2.x SDK takes sampling only in `extra_body`)."""
+
+
+def bill_explaining_reply() -> Any:
+    """A refusal that still used tools and web search, thought, wrote the cache and ran in the US."""
+    return message(
+        stop_reason="refusal",
+        stop_details={"type": "refusal", "category": "cyber", "explanation": None},
+        diagnostics={"cache_miss_reason": {"type": "tools_changed", "cache_missed_input_tokens": 10}},
+        tool_uses=["lookup"],
+        input_tokens=100,
+        output_tokens=50,
+        usage={
+            "cache_creation_input_tokens": 30,
+            "cache_creation": {"ephemeral_5m_input_tokens": 10, "ephemeral_1h_input_tokens": 20},
+            "output_tokens_details": {"thinking_tokens": 40},
+            "service_tier": "standard",
+            "speed": "standard",
+            "inference_geo": "us",
+            "server_tool_use": {
+                "web_search_requests": 2,
+                "web_fetch_requests": 1,
+                "code_execution_requests": 1,
+            },
+        },
+    )
 
 
 def test_every_event_matches_the_documented_table(api):

@@ -51,11 +51,44 @@ SEMCONV = semconv_attributes()
 TEMPLATES = {"http.response.header", "http.request.header"}
 
 
+def pinned_genai_names(kind):
+    """The GenAI names pinned from the convention text (tests/data/otel_genai_names.txt), by kind."""
+    lines = (DATA / "otel_genai_names.txt").read_text().splitlines()
+    return {line.split()[1] for line in lines if line.startswith(f"{kind} ")}
+
+
+GENAI_ATTRIBUTES = pinned_genai_names("attribute")
+GENAI_METRICS = pinned_genai_names("metric")
+
+
+def sdk_attribute_names():
+    """The `anthropic.*` attribute names the SDK's own tracing writes (its published attribute table)."""
+    from anthropic import _tracing
+
+    names = set(_tracing.RESPONSE_HEADER_ATTRIBUTES)
+    for spec in _tracing.SPAN_ATTRIBUTES.values():
+        names.update(spec.get("request", {}), spec.get("response", {}))
+    return {name for name in names if name.startswith("anthropic.")}
+
+
+SDK_NAMES = sdk_attribute_names()
+
+
 def is_semconv(name):
-    """A published OTel attribute, or an instance of a template attribute (`http.response.header.<key>`)."""
+    """A live OTel attribute: a pinned GenAI name, a semconv constant, or a template's instance.
+
+    A gen_ai.* name is judged by the convention text only (the package lags it and keeps renamed names).
+    """
+    if name.startswith("gen_ai."):
+        return name in GENAI_ATTRIBUTES
     if name in SEMCONV:
         return not SEMCONV[name]
     return any(name.startswith(f"{template}.") for template in TEMPLATES)
+
+
+def is_vendor(name):
+    """A name the Anthropic SDK's own tracing writes (`anthropic.thinking.type`, ...)."""
+    return name in SDK_NAMES
 
 
 def written_names(schema):
@@ -91,19 +124,47 @@ def test_llm_fields_use_current_otel_genai_names(schema):
         "gen_ai.usage.input_tokens",
         "gen_ai.usage.output_tokens",
         "gen_ai.usage.cache_read.input_tokens",
-        "gen_ai.usage.cache_creation.input_tokens",
+        "gen_ai.usage.cache_write.input_tokens",
+        "gen_ai.usage.reasoning.output_tokens",
         "gen_ai.response.id",
         "gen_ai.response.finish_reasons",
         "gen_ai.response.time_to_first_chunk",
+        "gen_ai.conversation.id",
     } <= gen_ai
     assert [name for name in sorted(gen_ai) if not is_semconv(name)] == []
+
+
+def test_a_renamed_genai_name_fails_the_check():
+    """Guard: the name the conventions replaced is rejected, its successor accepted."""
+    assert not is_semconv("gen_ai.usage.cache_creation.input_tokens")
+    assert is_semconv("gen_ai.usage.cache_write.input_tokens")
+    assert not is_semconv("gen_ai.system")
+
+
+def test_the_pinned_names_agree_with_the_semconv_package_where_it_has_them():
+    """A pinned GenAI attribute the package knows is one it does not call replaced."""
+    stale = [name for name in sorted(GENAI_ATTRIBUTES) if SEMCONV.get(name)]
+    assert stale == []
+
+
+def test_anthropic_names_are_the_sdks_own():
+    """Every anthropic.* name a schema writes is in the SDK's tracing attribute table."""
+    names = {name for schema in ("datadog", "ecs", "otel") for _, name in written_names(schema)}
+    anthropic_names = {name for name in names if name.startswith("anthropic.")}
+
+    assert anthropic_names
+    assert sorted(anthropic_names - SDK_NAMES) == []
 
 
 def test_otel_attributes_and_resource_are_semconv_or_ours():
     """Every otel attribute and resource name is a live semconv name, or under the claude. namespace."""
     names = [name for place, name in written_names("otel") if place is not None]
 
-    assert [name for name in sorted(names) if not name.startswith(OURS) and not is_semconv(name)] == []
+    assert [
+        name
+        for name in sorted(names)
+        if not name.startswith(OURS) and not is_semconv(name) and not is_vendor(name)
+    ] == []
 
 
 def test_otel_top_level_fields_are_the_log_data_model():
@@ -148,7 +209,7 @@ def test_ecs_fields_are_ecs_otel_or_ours():
     unknown = [
         name
         for name in sorted(names)
-        if name not in ecs and not is_semconv(name) and not name.startswith(OURS)
+        if name not in ecs and not is_semconv(name) and not is_vendor(name) and not name.startswith(OURS)
     ]
     assert unknown == []
     assert {"@timestamp", "log.level", "event.duration", "organization.id", "ecs.version"} <= names & set(ecs)
@@ -162,6 +223,10 @@ def test_datadog_names_are_standard_reserved_otel_or_ours():
         }
     names = {name for _, name in written_names("datadog")}
 
-    unknown = [n for n in sorted(names) if n not in datadog and not is_semconv(n) and not n.startswith(OURS)]
+    unknown = [
+        n
+        for n in sorted(names)
+        if n not in datadog and not is_semconv(n) and not is_vendor(n) and not n.startswith(OURS)
+    ]
     assert unknown == []
     assert {"duration", "status", "usr.id", "error.kind", "http.status_code", "http.request_id"} <= names

@@ -9,6 +9,7 @@ exactly as in production; a summary goes to stderr.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sys
 import threading
@@ -161,11 +162,25 @@ def _plan(kind: str, rng: random.Random, tenant: str, user: str) -> Plan:
     text = rng.choice(_ANSWERS) * rng.randint(1, 6)
     tokens = rng.randint(40, 2500)
 
+    # Thinking is a third of the output; long prompts hit max_tokens; streams search the web once.
+    # Derived from the draws above, so the demo's random sequence stays what it was.
+    output = max(1, math.ceil(len(text) / 4))
+    details = {"output_tokens_details": {"thinking_tokens": output // 3}}
+    stop = "max_tokens" if tokens > 2200 else "end_turn"
+
     def ok(**extra: Any) -> Reply:
-        return message(text, input_tokens=tokens, delay_s=delay * rng.uniform(0.5, 2.5), **extra)
+        return message(
+            text,
+            input_tokens=tokens,
+            delay_s=delay * rng.uniform(0.5, 2.5),
+            usage=details,
+            stop_reason=stop,
+            **extra,
+        )
 
     def streamed(**extra: Any) -> Reply:
-        return stream(text, input_tokens=tokens, chunk_delay_s=delay / 6, **extra)
+        usage = {**details, "server_tool_use": {"web_search_requests": 1, "web_fetch_requests": 0}}
+        return stream(text, input_tokens=tokens, chunk_delay_s=delay / 6, usage=usage, **extra)
 
     plan = Plan(kind, model, tenant, user)
     if kind in ("stream", "helper_stream", "abandoned", "stream_error"):

@@ -37,12 +37,24 @@ CORE_COLUMNS: Final = (
     "tenant_id",
     "user_id",
     "cost_usd",
+    "canonical_model",
+    "stop_reason",
+    "thinking_output_tokens",
+    "ratelimit_requests_remaining",
+    "ratelimit_input_tokens_remaining",
+    "ratelimit_output_tokens_remaining",
+    "cost_incomplete",
 )
 _BUCKETS_S: Final = (1, 5, 10, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
 _MAX_BUCKETS: Final = 36
 _IS_ERROR: Final = (
     "(outcome IN ('error', 'cancelled', 'interrupted') OR (outcome IS NULL AND level = 'error'))"
 )
+_PROMPT: Final = " + ".join(
+    f"coalesce({name}, 0)"
+    for name in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+)
+"""The prompt's tokens: Anthropic's input count excludes cache reads and writes."""
 _TOKENS: Final = (
     "coalesce(input_tokens, 0) + coalesce(output_tokens, 0)"
     " + coalesce(cache_read_input_tokens, 0) + coalesce(cache_creation_input_tokens, 0)"
@@ -133,6 +145,11 @@ def load(con: Any, files: list[Path], options: Options) -> None:
         "time_to_first_token_ms": "DOUBLE",
         "status_code": "INTEGER",
         "cost_usd": "DOUBLE",
+        "thinking_output_tokens": "BIGINT",
+        "ratelimit_requests_remaining": "BIGINT",
+        "ratelimit_input_tokens_remaining": "BIGINT",
+        "ratelimit_output_tokens_remaining": "BIGINT",
+        "cost_incomplete": "BOOLEAN",
     }
     started = "TRY_CAST(rtrim(\"timestamp\", 'Z') AS TIMESTAMP)"
     select = [f"{started} AS {TS}"]
@@ -185,7 +202,16 @@ _GROUP_METRICS: Final = f"""
     sum(cache_read_input_tokens) AS cache_read_input_tokens,
     sum(cache_creation_input_tokens) AS cache_creation_input_tokens,
     sum({_TOKENS}) AS tokens,
-    sum(cost_usd) AS cost_usd
+    sum(cost_usd) AS cost_usd,
+    sum(thinking_output_tokens) AS thinking_output_tokens,
+    sum(coalesce(cache_read_input_tokens, 0)) / nullif(sum({_PROMPT}), 0) AS cache_hit_rate,
+    sum(coalesce(thinking_output_tokens, 0)) / nullif(sum(output_tokens), 0) AS thinking_share,
+    count_if(stop_reason = 'max_tokens') / nullif(count(stop_reason), 0) AS truncation_rate,
+    count_if(stop_reason = 'refusal') / nullif(count(stop_reason), 0) AS refusal_rate,
+    count_if(cost_incomplete) AS cost_incomplete_calls,
+    min(ratelimit_requests_remaining) AS min_requests_remaining,
+    min(ratelimit_input_tokens_remaining) AS min_input_tokens_remaining,
+    min(ratelimit_output_tokens_remaining) AS min_output_tokens_remaining
 """
 
 
@@ -266,8 +292,9 @@ def summarise(con: Any, counts: LineCounts, options: Options) -> Report:
     report = Report(lines=lines, summary=summary)
     if not summary["calls"]:
         return report
-    # An alias and its dated ids are one model (`claude-haiku-4-5`, `claude-haiku-4-5-20251001`).
-    model = "coalesce(regexp_replace(model, '-[0-9]{8}$', ''), '(unknown)')"
+    # One model whatever id a platform used: the canonical name the price table gives, else the id
+    # without its date (`claude-haiku-4-5`, `claude-haiku-4-5-20251001`).
+    model = "coalesce(canonical_model, regexp_replace(model, '-[0-9]{8}$', ''), '(unknown)')"
     report.models = _grouped(con, model, "cost_usd DESC NULLS LAST, calls DESC, 1")
     report.errors = _errors(con)
     report.tenant_count = con.execute("SELECT count(DISTINCT tenant_id) FROM events").fetchone()[0]

@@ -151,6 +151,15 @@ MODEL_COLUMNS: Final = [
     Column("tokens", "tokens", tokens),
     Column("cost", "cost_usd", usd),
 ]
+BILL_COLUMNS: Final = [
+    Column("model", "key", max_width=32, left=True),
+    Column("cache hit", "cache_hit_rate", percent),
+    Column("thinking", "thinking_share", percent),
+    Column("truncated", "truncation_rate", percent),
+    Column("refused", "refusal_rate", percent),
+    Column("min req left", "min_requests_remaining", count),
+]
+"""What explains a model's bill and its limits: cache reuse, thinking, stop reasons, rate-limit headroom."""
 ERROR_COLUMNS: Final = [
     Column("error type", "error_type", max_width=40, left=True),
     Column("status", "status_code", lambda value: "-" if value is None else str(value)),
@@ -214,9 +223,23 @@ def headline(report: Report) -> list[str]:
         ),
     ]
     unpriced = summary["unpriced_calls"]
-    text.append(
-        f"cost {usd(summary['cost_usd'])}" + (f" ({unpriced:,} calls without a price)" if unpriced else "")
-    )
+    incomplete = summary.get("cost_incomplete_calls") or 0
+    notes = [f"{unpriced:,} calls without a price"] if unpriced else []
+    notes += [f"{incomplete:,} calls whose cost is a lower bound"] if incomplete else []
+    text.append(f"cost {usd(summary['cost_usd'])}" + (f" ({', '.join(notes)})" if notes else ""))
+    shares = [
+        f"cache hit {percent(summary.get('cache_hit_rate'))}",
+        f"thinking {percent(summary.get('thinking_share'))} of output",
+        f"truncated {percent(summary.get('truncation_rate'))}",
+        f"refused {percent(summary.get('refusal_rate'))}",
+    ]
+    text.append("  |  ".join(shares))
+    if summary.get("min_requests_remaining") is not None:
+        text.append(
+            f"rate-limit headroom (lowest seen): requests {count(summary['min_requests_remaining'])}, "
+            f"input tokens {tokens(summary.get('min_input_tokens_remaining'))}, output tokens "
+            f"{tokens(summary.get('min_output_tokens_remaining'))}"
+        )
     projection = report.projection
     if projection.get("per_day_usd") is not None:
         text.append(
@@ -236,6 +259,7 @@ def sections(report: Report) -> list[tuple[str, list[Column], list[dict[str, Any
     )
     result = [
         ("By model", MODEL_COLUMNS, report.models),
+        ("Cache, thinking, stop reasons and headroom by model", BILL_COLUMNS, report.models),
         ("Errors by type and status", ERROR_COLUMNS, report.errors),
         (tenant_title, group_columns("tenant"), report.tenants),
     ]

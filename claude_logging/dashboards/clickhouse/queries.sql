@@ -59,10 +59,10 @@ GROUP BY tenant_id, request_model
 ORDER BY prompt_tokens_total DESC;
 
 -- name: cost_by_tenant_and_model
-SELECT tenant_id, request_model AS model, round(sum(cost_usd), 6) AS cost_usd, count() AS calls
+SELECT tenant_id, coalesce(canonical_model, request_model) AS model, round(sum(cost_usd), 6) AS cost_usd, count() AS calls
 FROM claude_calls
 WHERE timestamp >= now() - INTERVAL 1 DAY
-GROUP BY tenant_id, request_model
+GROUP BY tenant_id, model
 ORDER BY cost_usd DESC;
 
 -- name: slowest_models
@@ -79,3 +79,68 @@ FROM claude_calls
 WHERE timestamp >= now() - INTERVAL 1 DAY
 GROUP BY bucket
 ORDER BY bucket;
+
+-- name: spend_per_tenant_against_budget
+-- Spend per tenant in the last 24 hours against a daily budget (here $50, change it): over_budget is the alert.
+-- calls_cost_incomplete counts calls whose cost is a lower bound or missing (cost_incomplete).
+SELECT
+    tenant_id,
+    round(sum(cost_usd), 6) AS spend_usd,
+    50.0 AS budget_usd,
+    spend_usd > budget_usd AS over_budget,
+    countIf(cost_incomplete) AS calls_cost_incomplete
+FROM claude_calls
+WHERE timestamp >= now() - INTERVAL 1 DAY
+GROUP BY tenant_id
+ORDER BY spend_usd DESC;
+
+-- name: cache_hit_rate_by_model
+-- The share of the prompt read from the prompt cache: reads / (input + reads + writes).
+SELECT
+    coalesce(canonical_model, request_model) AS model,
+    sum(cache_read_input_tokens) AS cache_read_tokens,
+    sum(input_tokens) + sum(cache_read_input_tokens) + sum(cache_creation_input_tokens) AS prompt_tokens,
+    round(cache_read_tokens / nullIf(prompt_tokens, 0), 4) AS cache_hit_rate
+FROM claude_calls
+WHERE timestamp >= now() - INTERVAL 1 DAY
+GROUP BY model
+ORDER BY prompt_tokens DESC;
+
+-- name: ratelimit_headroom_per_5m
+-- The lowest rate-limit headroom the API reported in each 5 minutes: alert when a minimum nears 0.
+SELECT
+    toStartOfFiveMinutes(timestamp) AS bucket,
+    count() AS calls,
+    min(ratelimit_requests_remaining) AS min_requests_remaining,
+    min(ratelimit_input_tokens_remaining) AS min_input_tokens_remaining,
+    min(ratelimit_output_tokens_remaining) AS min_output_tokens_remaining
+FROM claude_calls
+WHERE timestamp >= now() - INTERVAL 1 DAY
+GROUP BY bucket
+ORDER BY bucket;
+
+-- name: stop_reasons_by_model
+-- Truncation (max_tokens) and refusal rates of the calls that returned a stop reason.
+SELECT
+    coalesce(canonical_model, request_model) AS model,
+    countIf(stop_reason IS NOT NULL) AS answered,
+    countIf(stop_reason = 'max_tokens') AS truncated,
+    countIf(stop_reason = 'refusal') AS refused,
+    round(truncated / nullIf(answered, 0), 4) AS truncation_rate,
+    round(refused / nullIf(answered, 0), 4) AS refusal_rate
+FROM claude_calls
+WHERE timestamp >= now() - INTERVAL 1 DAY
+GROUP BY model
+ORDER BY answered DESC;
+
+-- name: thinking_share_by_model
+-- The share of output tokens spent thinking (usage.output_tokens_details.thinking_tokens).
+SELECT
+    coalesce(canonical_model, request_model) AS model,
+    sum(output_tokens) AS output_tokens,
+    sum(thinking_output_tokens) AS thinking_tokens,
+    round(coalesce(thinking_tokens, 0) / nullIf(output_tokens, 0), 4) AS thinking_share
+FROM claude_calls
+WHERE timestamp >= now() - INTERVAL 1 DAY
+GROUP BY model
+ORDER BY output_tokens DESC;
