@@ -44,7 +44,7 @@ def api_wording(message: str) -> str:
     kept = _QUOTED.sub(_elide, message)
     about_content = _CONTENT_PATH.search(kept)  # after the quotes, so a path inside a quote is gone
     if about_content is not None:
-        kept = kept[: about_content.end()] + _ELIDED
+        kept = f"{kept[: about_content.end()].rstrip()} {_ELIDED}"  # spacing after the colon is content too
     return kept
 
 

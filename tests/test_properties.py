@@ -951,6 +951,7 @@ def test_p7_an_api_error_echoing_the_request_never_writes_the_prompt(shape, prom
 def test_p7_a_raising_redact_hook_never_prints_what_it_was_given(raised, prompt, field_name, capfd, caplog):
     """P7: whatever a redact hook raises, with the content in its message: no output holds any of it."""
     testing.reset()  # the warning is once per process: every example must be able to print it
+    prompt = f"PRIVATE-{prompt}"  # never a part of the fixed text of a line ("claude.call", ...)
     caplog.clear()
 
     def hook(name: str, text: str) -> str:
