@@ -111,6 +111,19 @@ def _lost_section(mode: str, lost: dict[str, _junit.Result]) -> list[str]:
     return lines
 
 
+def write_lost_lists(runs: dict[str, Run]) -> None:
+    """`lost-<mode>.txt` beside each run's XML: every lost test, its outcome and its cause."""
+    plain = runs["plain"]
+    for run in runs.values():
+        if run is plain or run.results is None or plain.results is None:
+            continue
+        lost = _junit.regressions(plain.results, run.results)
+        lines = [
+            f"{test_id}\t{result.outcome}\t{_junit.cause_of(result)}" for test_id, result in lost.items()
+        ]
+        (run.out / f"lost-{run.mode}.txt").write_text("".join(f"{line}\n" for line in sorted(lines)), "utf-8")
+
+
 def exit_status(runs: dict[str, Run]) -> int:
     """0: no mode lost a test; 1: some did; 2: a run could not be compared (usage error, crash)."""
     plain = runs["plain"]

@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         xml = out / f"{mode}.xml"
         results = _junit.read(xml) if xml.is_file() and status != USAGE_ERROR else None
         runs[mode] = _report.Run(mode, status, tail, seconds, results, out)
+    _report.write_lost_lists(runs)
     text = _report.render(runs, _report.describe(args.python, tree, selection))
     print(text)
     if args.report:
