@@ -83,6 +83,12 @@ def pytest_command(args: argparse.Namespace, mode: str, out: Path) -> list[str]:
         "-m",
         "pytest",
         *(SUBSET if args.subset else ALL),
+        # The SDK's own configuration, named: without it an xdist worker once took the enclosing
+        # checkout's pyproject.toml (when the cache is inside it) and its asyncio loop scope.
+        "-c",
+        "pyproject.toml",
+        "--rootdir",
+        ".",
         "-o",
         "addopts=",
         "-p",
