@@ -21,7 +21,7 @@ import urllib.request
 from typing import TYPE_CHECKING
 
 import pytest
-from delivery import child_env, parse, run_script, stats_lines, write_script
+from delivery import child_env, parse, record, run_script, stats_lines, write_script
 
 from claude_logging.testing import FakeAnthropicAPI, message
 
@@ -75,6 +75,7 @@ def start_worker(handle_sigterm):
 
 def assert_every_call_written(run, calls: int) -> None:
     """The guarantee with a stdout that takes every write: all lines there, nothing dropped."""
+    record(calls, len(run.events), run.dropped)
     assert run.dropped == 0, run.stderr
     assert len(run.events) == calls, run.stderr[-3000:]
 
@@ -128,6 +129,7 @@ if __name__ == "__main__":
         METHOD=method,
     )
 
+    record(101, len(run.events), run.dropped)
     assert run.returncode == 0, run.stderr
     assert len(run.events) == 101, run.stderr[-3000:]
     assert run.dropped == 0
@@ -148,6 +150,7 @@ if __name__ == "__main__":
 """,
     )
 
+    record(41, len(run.events), run.dropped)
     assert run.returncode == 0, run.stderr
     assert len(run.events) + run.dropped == 41, run.stderr[-3000:]
     assert len(run.events) == 41
@@ -236,6 +239,7 @@ def run_until_signalled(directory: Path, body: str, sig: int, **env: str) -> tup
 def test_sigterm_with_the_default_handler_right_after_calls_loses_nothing(tmp_path: Path) -> None:
     """Row 5: SIGTERM (default action) right after 100 calls: 100 lines, killed by the signal."""
     code, stdout, stderr = run_until_signalled(tmp_path, SIGNALLED, signal.SIGTERM)
+    record(100, len(parse(stdout)), 0)  # killed by the signal: nothing can count, nothing may drop
 
     assert code == -signal.SIGTERM, stderr
     assert len(parse(stdout)) == 100
@@ -244,6 +248,7 @@ def test_sigterm_with_the_default_handler_right_after_calls_loses_nothing(tmp_pa
 def test_handle_sigterm_writes_queued_lines_then_dies_of_the_signal(tmp_path: Path) -> None:
     """Row 5, queued lines: `handle_sigterm=True` drains, then the default action still ends it."""
     code, stdout, stderr = run_until_signalled(tmp_path, SIGNALLED, signal.SIGTERM, BIG="1", HANDLE="1")
+    record(100, len(parse(stdout)), 0)
 
     assert code == -signal.SIGTERM, stderr
     assert len(parse(stdout)) == 100
@@ -262,6 +267,7 @@ signal.signal(signal.SIGTERM, graceful)
         + SIGNALLED
     )
     code, stdout, stderr = run_until_signalled(tmp_path, body, signal.SIGTERM, BIG="1", HANDLE="1")
+    record(100, len(parse(stdout)), sum(s["dropped"] for s in stats_lines(stderr)))
 
     assert code == 7, stderr
     assert "APP HANDLER" in stderr
@@ -281,6 +287,7 @@ os._exit(0)
 """,
     )
 
+    record(100, len(run.events), 0)
     assert run.returncode == 0, run.stderr
     assert len(run.events) == 100
 
@@ -298,6 +305,7 @@ os._exit(0)
 """,
     )
 
+    record(50, len(run.events), 0)
     assert run.returncode == 0, run.stderr
     assert len(run.events) == 50
 
@@ -356,6 +364,7 @@ time.sleep(0.5)
     )
 
     finished = len(marker.read_bytes())
+    record(finished, len(run.events), run.dropped)
     assert run.returncode == 0, run.stderr
     assert finished > 0
     assert run.dropped == 0
@@ -398,6 +407,7 @@ os.write(2, b"DONE\\n")
     assert child.returncode == 0, stderr
     events = parse(bytes(received))
     (stats,) = stats_lines(stderr)
+    record(1500, len(events), stats["dropped"])
     assert stats["dropped"] > 0  # the reader really was too slow
     assert len(events) + stats["dropped"] == 1500
     assert sum(e.get("dropped_events", 0) for e in events) == 0  # dropped at exit: no later line
@@ -510,6 +520,7 @@ def test_uvicorn_fastapi_stopped_by_sigterm_with_a_short_graceful_timeout(tmp_pa
         tmp_path, ASGI_APP, command, port, requests=150, sig=signal.SIGTERM
     )
 
+    record(started, len(events), 0)  # uvicorn re-raises SIGTERM: no atexit, no stats to read
     assert code in {0, -signal.SIGTERM}, stderr
     assert started > 0, stderr
     assert len(events) == started, stderr[-3000:]
@@ -527,7 +538,62 @@ def test_gunicorn_gthread_stopped_by_sigint_while_the_first_calls_are_in_flight(
     )
 
     dropped = sum(int(stats["dropped"]) for stats in stats_lines(stderr))
+    record(started, len(events), dropped)
     assert code == 0, stderr
     assert started > 0, stderr
     assert len(events) + dropped == started, stderr
     assert dropped == 0
+
+
+# -- stdout a regular file; a forked child's counters ------------------------------------------
+
+
+@pytest.mark.parametrize(("mode", "warned"), [("wb", True), ("ab", False)])
+def test_stdout_a_file_opened_without_append_is_warned_once(tmp_path: Path, mode: str, warned: bool) -> None:
+    """`> file` (no O_APPEND) cuts badly under copytruncate: one warning; `>> file` none."""
+    path = write_script(
+        tmp_path,
+        """
+client = claude_logging.instrument(FakeAnthropicAPI().client(max_retries=0))
+for _ in range(3):
+    call(client)
+""",
+    )
+    log = tmp_path / "events.log"
+    with log.open(mode) as stdout:
+        result = subprocess.run(
+            [sys.executable, str(path)],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            env=child_env(),
+            timeout=120,
+            check=False,
+        )
+    stderr = result.stderr.decode()
+
+    assert result.returncode == 0, stderr
+    assert len(parse(log.read_bytes())) == 3
+    assert stderr.count("without O_APPEND") == (1 if warned else 0)
+
+
+def test_a_forked_child_counts_only_its_own_events(client, capfd) -> None:
+    """`stats()` in a forked child starts from zero: the parent's events are the parent's."""
+    from conftest import ask
+
+    import claude_logging
+
+    ask(client)
+    ask(client)
+    assert claude_logging.stats().emitted == 2
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(5)
+        before = claude_logging.stats().emitted
+        ask(client)
+        after = claude_logging.stats().emitted
+        os._exit(0 if (before, after) == (0, 1) else 3)
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert claude_logging.stats().emitted == 2
+    assert len(capfd.readouterr().out.splitlines()) == 3
