@@ -24,7 +24,8 @@ import atexit, json, os, sys
 def _report_stats():
     import claude_logging
     stats = claude_logging.stats()
-    line = {"emitted": stats.emitted, "dropped": stats.dropped, "reasons": stats.dropped_by_reason}
+    line = {"pid": os.getpid(), "emitted": stats.emitted, "dropped": stats.dropped,
+            "reasons": stats.dropped_by_reason}
     os.write(2, ("STATS " + json.dumps(line) + "\\n").encode())
 
 atexit.register(_report_stats)  # registered before claude_logging's drain, so it runs after it
@@ -97,8 +98,17 @@ def parse(stdout: bytes) -> list[dict[str, Any]]:
 
 
 def stats_lines(stderr: str) -> list[dict[str, Any]]:
-    """The `STATS {...}` lines the children's reporters printed."""
-    return [json.loads(line[6:]) for line in stderr.splitlines() if line.startswith("STATS ")]
+    """The last `STATS {...}` line of each process.
+
+    A child may report more than once: on 3.13 a forkserver child also runs the `atexit` handlers
+    that re-importing the main module registered.
+    """
+    last: dict[int, dict[str, Any]] = {}
+    for line in stderr.splitlines():
+        if line.startswith("STATS "):
+            stats = json.loads(line[6:])
+            last[stats["pid"]] = stats
+    return list(last.values())
 
 
 def write_script(directory: Path, body: str, name: str = "app.py") -> Path:
