@@ -62,14 +62,16 @@ def writable(where: int | IO[str], timeout_s: float, size: int = 0) -> bool:
     if size <= PIPE_BUF:
         return True
     room = _pipe_room(where)
-    if room is None or room >= size + 2 * PIPE_BUF:
+    # Room for the line plus slack for the pipe's partly filled pages; a line the pipe cannot
+    # hold at all waits for an empty pipe.
+    if room is None or room[0] >= min(size + 2 * PIPE_BUF, room[1]):
         return True
     time.sleep(min(timeout_s, 0.005))
     return False
 
 
-def _pipe_room(fd: int) -> int | None:
-    """Free bytes in the pipe behind `fd`, or None when it is not a pipe or cannot be told."""
+def _pipe_room(fd: int) -> tuple[int, int] | None:
+    """(free bytes, capacity) of the pipe behind `fd`, or None when not a pipe or not known."""
     try:
         import fcntl  # noqa: PLC0415 - POSIX only
         import termios  # noqa: PLC0415
@@ -78,9 +80,10 @@ def _pipe_room(fd: int) -> int | None:
             return None
         unread = array.array("i", [0])
         fcntl.ioctl(fd, termios.FIONREAD, unread, True)  # noqa: FBT003 - the stdlib's signature
-        return int(fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)) - unread[0]
+        capacity = int(fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ))
     except (OSError, ImportError, AttributeError, ValueError):
         return None
+    return capacity - unread[0], capacity
 
 
 def write(where: int | IO[str], data: bytes) -> None:
