@@ -30,10 +30,14 @@ def main() -> None:
     """Run the delivery tests and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="record the figures in this file (JSON lines)")
+    parser.add_argument("--print", type=Path, dest="recorded", help="only print a recorded file")
     args = parser.parse_args()
-    rows: dict[str, list[dict[str, int]]] = collections.defaultdict(list)
+    if args.recorded:
+        print_table(args.recorded)
+        return
     with tempfile.TemporaryDirectory() as directory:
-        table = Path(directory) / "table.jsonl"
+        table = args.keep or Path(directory) / "table.jsonl"
         for _ in range(args.runs):
             subprocess.run(
                 [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_delivery.py"],
@@ -41,10 +45,16 @@ def main() -> None:
                 env={**os.environ, "CLAUDE_LOGGING_DELIVERY_TABLE": str(table)},
                 check=False,
             )
-        for line in table.read_text().splitlines():
-            row = json.loads(line)
-            rows[row["test"]].append(row)
-    print(f"Python {sys.version.split()[0]}, {args.runs} runs\n")
+        print(f"Python {sys.version.split()[0]}, {args.runs} runs\n")
+        print_table(table)
+
+
+def print_table(table: Path) -> None:
+    """One Markdown row per test, with the range over the recorded runs."""
+    rows: dict[str, list[dict[str, int]]] = collections.defaultdict(list)
+    for line in table.read_text().splitlines():
+        row = json.loads(line)
+        rows[row["test"]].append(row)
     print("| test | calls | events | lost | counted |")
     print("|---|---|---|---|---|")
     for test, runs in rows.items():
