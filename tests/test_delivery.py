@@ -476,8 +476,12 @@ def _serve_and_signal(
             cwd=directory,
             env=child_env(FAKE_API=fake.url, PYTHONPATH=str(directory), MARKER=str(marker)),
         )
+        # Read stdout all along, as a log agent does: a full pipe would hold lines in the queue.
+        output: list[bytes] = []
+        reader = threading.Thread(target=lambda: output.append(server.stdout.read()))  # type: ignore[union-attr]
+        reader.start()
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             while True:
                 try:
                     socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -492,19 +496,24 @@ def _serve_and_signal(
                 except OSError:
                     pass
 
+            deadline = time.monotonic() + 30  # from the moment the server answers
             clients = [threading.Thread(target=get, daemon=True) for _ in range(requests)]
             for client in clients:
                 client.start()
             while len(fake.requests) < min(requests, 8) and time.monotonic() < deadline:
                 time.sleep(0.01)
             server.send_signal(sig)
-            stdout, _ = server.communicate(timeout=40)
+            server.wait(timeout=40)
         finally:
             if server.poll() is None:
                 server.kill()
                 server.wait(10)
+            reader.join(30)
+            if server.stdout is not None:
+                server.stdout.close()
     stderr = errors.read_text()
-    return server.returncode, parse(stdout), stderr, len(marker.read_bytes())
+    started = len(marker.read_bytes()) if marker.exists() else 0
+    return server.returncode, parse(output[0] if output else b""), stderr, started
 
 
 def test_uvicorn_fastapi_stopped_by_sigterm_with_a_short_graceful_timeout(tmp_path: Path) -> None:
