@@ -51,6 +51,7 @@ class Worker:
         self._tasks: collections.deque[Callable[[], None]] = collections.deque()
         self._thread: threading.Thread | None = None
         self._unreported_drops = 0
+        self._running_tasks = 0
         self._closed = False
         self._stalled_at_exit = False
         self.capacity = 10_000
@@ -88,7 +89,10 @@ class Worker:
     def flush(self, timeout: float) -> bool:
         """Run deferred tasks and write every queued line here; False if `timeout` ran out first."""
         self._run_tasks()
-        return self._drain(time.monotonic() + timeout)
+        deadline = time.monotonic() + timeout
+        while self._running_tasks and time.monotonic() < deadline:
+            time.sleep(0.001)  # a finaliser the thread is running emits its event: wait for it
+        return self._drain(deadline)
 
     def close(self, timeout: float) -> bool:
         """The exit drain, in the exiting thread: write what is queued within `timeout`, count the rest.
@@ -287,10 +291,15 @@ class Worker:
                 task = tasks.popleft()
             except IndexError:
                 return
+            with self._lock:
+                self._running_tasks += 1
             try:
                 task()
             except Exception as exc:
                 _guard.internal_error("finaliser", exc, raise_in_strict=False)
+            finally:
+                with self._lock:
+                    self._running_tasks -= 1
 
     def after_fork_in_child(self) -> None:
         """Forget the parent's queue and thread; re-create the locks (another thread may hold them)."""
@@ -302,6 +311,7 @@ class Worker:
         self._tasks = collections.deque()
         self._thread = None
         self._unreported_drops = 0
+        self._running_tasks = 0
         self._closed = False
         self._stalled_at_exit = False
 
