@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from claude_logging import _config, _guard
+from claude_logging import _config, _guard, _lifecycle
 from claude_logging._writer import WORKER
 
 if TYPE_CHECKING:
     from claude_logging._guard import Stats
+
+
+_lifecycle.install()
 
 
 def stats() -> Stats:

@@ -9,7 +9,6 @@ flight as `incomplete`; a forked child forgets the parent's calls.
 
 from __future__ import annotations
 
-import atexit
 import os
 import sys
 import threading
@@ -317,9 +316,7 @@ def _after_fork_in_child() -> None:
     _guard.after_fork_in_child()
 
 
-# Registered after _writer's drain (imported through _outputs), so it runs first: the calls it
-# emits as incomplete are then flushed by the drain.
-atexit.register(sweep)
+# At exit, _lifecycle sweeps the calls in flight, then drains the writer.
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, Final
 
+from claude_logging._stats import warn_once
+
 OUTPUTS: Final = ("stdout", "logging", "structlog")
 ERROR_MESSAGE_CHOICES: Final = ("api", "all", "none")
 HARD_MAX_LINE_BYTES: Final = 16_000
@@ -104,7 +106,8 @@ def configure(**options: Any) -> None:
     "datadog", "ecs", "otel"; see docs/backends/), `service`, `env`,
     `version`, `capture_content`, `capture_error_message`, `redact`, `strict`, `blocking`,
     `buffer_size`, `max_line_bytes`, `max_field_chars`, `max_error_chars`,
-    `max_content_chars`, `flush_timeout_s`, plus those of optional features (`prices`).
+    `max_content_chars`, `flush_timeout_s`, plus those of optional features (`prices`,
+    `handle_sigterm`).
     Raises `TypeError` or `ValueError` naming the bad value.
     """
     known = {f.name for f in fields(Settings)} - {"extensions"}
@@ -114,12 +117,12 @@ def configure(**options: Any) -> None:
         raise TypeError(f"configure() got unknown option(s) {', '.join(unknown)}; allowed: {allowed}")
     base = current()
     core = {name: value for name, value in options.items() if name in known}
+    _validate(replace(base, **core))  # before any option's validator acts (handle_sigterm installs)
     extensions = dict(base.extensions or {})
     for name, value in options.items():
         if name in _validators:
             extensions[name] = _validators[name](value)
     settings = replace(base, **core, extensions=extensions or None)
-    _validate(settings)
     with _lock:
         _install(settings)
 
@@ -180,9 +183,6 @@ def _from_environment() -> Settings:
     try:
         _validate(settings)
     except (TypeError, ValueError) as exc:
-        # Imported here: _guard reads these settings, so it cannot be imported at module level.
-        from claude_logging._guard import warn_once  # noqa: PLC0415
-
         warn_once(f"env:{exc}", "claude_logging: ignoring environment setting: %s", exc)
         settings = replace(settings, schema="flat")
     return settings
@@ -193,7 +193,5 @@ def _env_flag(name: str) -> bool:
     if value in _TRUE:
         return True
     if value not in _FALSE:
-        from claude_logging._guard import warn_once  # noqa: PLC0415 - see _from_environment
-
         warn_once(f"env:{name}", "claude_logging: %s=%r is not a boolean; using false", name, value)
     return False

@@ -10,80 +10,25 @@ tests fail on our own bugs.
 
 from __future__ import annotations
 
-import logging
 import threading
-from dataclasses import dataclass
-from typing import Final
 
-from claude_logging import _config
+from claude_logging import _config, _stats
+from claude_logging._stats import Stats, count, count_drop, snapshot, warn_once
 
-_log: Final = logging.getLogger("claude_logging.internal")
+__all__ = [
+    "Stats",
+    "after_fork_in_child",
+    "count",
+    "count_drop",
+    "internal_error",
+    "raise_pending",
+    "reset",
+    "snapshot",
+    "warn_once",
+]
 
 _lock = threading.Lock()
-_counts: dict[str, int] = {
-    "emitted": 0,
-    "dropped": 0,
-    "internal_errors": 0,
-    "truncated_fields": 0,
-}
-_reported: set[str] = set()
 _pending_strict: list[BaseException] = []
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    """What the library has done in this process, for self-diagnostics.
-
-    `emitted + dropped` equals the number of events finished; drops are counted by reason.
-    """
-
-    emitted: int
-    dropped: int
-    internal_errors: int
-    truncated_fields: int
-    dropped_by_reason: dict[str, int]
-    queued: int
-
-
-_drops_by_reason: dict[str, int] = {}
-
-
-def count(name: str, n: int = 1) -> None:
-    """Add `n` to the counter `name`."""
-    with _lock:
-        _counts[name] += n
-
-
-def count_drop(reason: str, n: int = 1) -> None:
-    """Count `n` events that will never be written, and why (`queue_full`, `sink_error`, ...)."""
-    with _lock:
-        _counts["dropped"] += n
-        _drops_by_reason[reason] = _drops_by_reason.get(reason, 0) + n
-
-
-def snapshot(queued: int = 0) -> Stats:
-    """The counters as they are now."""
-    with _lock:
-        return Stats(
-            emitted=_counts["emitted"],
-            dropped=_counts["dropped"],
-            internal_errors=_counts["internal_errors"],
-            truncated_fields=_counts["truncated_fields"],
-            dropped_by_reason=dict(_drops_by_reason),
-            queued=queued,
-        )
-
-
-def warn_once(key: str, message: str, *args: object) -> None:
-    """Log `message` at WARNING once per process for `key`; later calls are silent."""
-    with _lock:
-        if key in _reported:
-            return
-        _reported.add(key)
-    try:
-        _log.warning(message, *args)
-    except Exception:
-        pass
 
 
 def internal_error(where: str, exc: BaseException, *, raise_in_strict: bool = True) -> None:
@@ -122,15 +67,14 @@ def raise_pending() -> None:
 
 def reset() -> None:
     """Zero the counters and forget what was reported (for tests)."""
+    _stats.reset()
     with _lock:
-        for key in _counts:
-            _counts[key] = 0
-        _drops_by_reason.clear()
-        _reported.clear()
         _pending_strict.clear()
 
 
 def after_fork_in_child() -> None:
-    """Re-create the lock, which another thread may have held when the process forked."""
+    """A forked child: new locks (another thread may have held them), and only its own counts."""
     global _lock  # noqa: PLW0603 - the lock must be replaced, not reset, in a forked child
     _lock = threading.Lock()
+    _pending_strict.clear()
+    _stats.after_fork_in_child()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 from claude_logging import __version__, _guard, _schemas
-from claude_logging._outputs import StdoutOutput
+from claude_logging._writer import StdoutOutput
 
 if TYPE_CHECKING:
     from claude_logging._config import Settings

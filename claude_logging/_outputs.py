@@ -1,6 +1,6 @@
 """Outputs: where a rendered event goes. Each is one small object with one `write(record)`.
 
-- `stdout` (default): one JSON line through the bounded background writer (`_writer.py`).
+- `stdout` (default): one JSON line, written at once or by the background writer (`_writer.py`).
 - `logging`: a stdlib `LogRecord` on the logger `claude_logging`, fields as record attributes;
   `JsonFormatter` renders our records as the very same line.
 - `structlog`: through the application's own structlog configuration and processors.
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
 from claude_logging import _config, _guard, _render, _schemas
-from claude_logging._writer import WORKER
+from claude_logging._writer import StdoutOutput
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,20 +38,6 @@ class Output(Protocol):
 
     def write(self, record: dict[str, Any]) -> None:
         """Write `record`."""
-
-
-class StdoutOutput:
-    """One JSON line per event on stdout, written by the background writer."""
-
-    def __init__(self, settings: Settings) -> None:
-        """Size the shared writer's buffer and choose blocking or dropping from `settings`."""
-        self._max_bytes = settings.max_line_bytes
-        WORKER.capacity = settings.buffer_size
-        WORKER.blocking = settings.blocking
-
-    def write(self, record: dict[str, Any]) -> None:
-        """Queue the line; returns at once (or, in blocking mode, once it is written)."""
-        WORKER.write(_render.encode_line(record, self._max_bytes))
 
 
 class LoggingOutput:

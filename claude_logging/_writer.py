@@ -1,38 +1,41 @@
-"""The background worker: writes stdout lines from a bounded buffer and finishes dropped streams.
+"""The stdout writer: each line written at once when stdout takes it, else queued for a thread.
 
-The caller only appends a finished line to a bounded deque (G4: never blocks beyond a lock held
-for an append). One daemon thread writes whole lines to file descriptor 1 with `os.write`, so a
-stalled or closed pipe can only stall or fail this thread: past the buffer's capacity the oldest
-lines are dropped and counted, the count is reported once on stderr and as `dropped_events` in the
-next line written. Writing to the descriptor (not through `sys.stdout`'s buffer) keeps the
-interpreter's own stdout lock free, so a stalled pipe cannot hang the application's shutdown.
+The caller writes its own line when nothing is queued and stdout can take it without waiting
+(`_stdout.writable`): the event is on stdout before the call returns, so an exit of any kind
+(`os._exit`, a signal's default action, a forked child's end) loses nothing while stdout keeps
+up. Otherwise the line goes to a bounded deque (G4: never blocks beyond a lock held for an
+append) and one daemon thread writes it as soon as stdout accepts it: past the buffer's capacity
+the oldest lines are dropped and counted, the count is reported once on stderr and as
+`dropped_events` in the next line written.
 
-The same thread runs finalisers handed over from `__del__` (abandoned streams), which must not
-take locks in the garbage collector's context. The thread starts on first use, survives any
-error, is re-created in a forked child, and is drained at exit within `flush_timeout_s`.
+Whoever holds `_write_lock` writes the head of the queue, so the thread, `flush()`, the exit drain
+and a signal drain share one path (`_drain`), each within its own deadline. The exit drain runs
+in the exiting thread; after it, lines are written synchronously or counted. The same thread
+runs finalisers handed over from `__del__` (abandoned streams), which must not take locks in the
+garbage collector's context. The thread starts on first use and is re-created in a forked child.
 """
 
 from __future__ import annotations
 
-import atexit
 import collections
-import os
-import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from claude_logging import _guard
+from claude_logging import _guard, _render, _stdout
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from claude_logging._config import Settings
+
 _IDLE_WAIT_S: Final = 0.25
-_GATHER_S: Final = 0.02
-"""Once woken, the writer waits this long for more lines (unless flushed or a batch is full): one
-wake-up and one write per batch instead of per event, where each wake-up costs the application
-a GIL hand-over. Lines reach stdout at most this much later."""
-_BATCH_LINES: Final = 512
+"""How often an idle thread looks for finalisers handed over without a wake-up."""
+_POLL_S: Final = 0.25
+_LOCK_WAIT_S: Final = 0.005
+"""How long a caller waits for another thread's write (one atomic write) before queueing."""
+_LATE_WAIT_S: Final = 0.1
+"""After the exit drain: how long a late event may wait for stdout before it is counted."""
 
 
 class Worker:
@@ -41,23 +44,118 @@ class Worker:
     def __init__(self) -> None:
         """Create an idle worker; its thread starts on first use."""
         self._lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._writer_ident: int | None = None
         self._wake = threading.Event()
         self._lines: collections.deque[str] = collections.deque()
         self._tasks: collections.deque[Callable[[], None]] = collections.deque()
         self._thread: threading.Thread | None = None
-        self._idle = True
-        self._busy = False
         self._unreported_drops = 0
+        self._running_tasks = 0
+        self._closed = False
+        self._stalled_at_exit = False
         self.capacity = 10_000
         self.blocking = False
 
     # -- called from application threads ------------------------------------------------------
 
     def write(self, line: str) -> None:
-        """Queue one line (without its newline) for stdout; drop the oldest when full."""
-        if self.blocking:
-            self._write_now(line)
+        """Write one line (without its newline) now if stdout takes it, else queue it."""
+        if not self._lines and not self.blocking and self._write_now(line):
+            self._ensure_thread()
             return
+        self._enqueue(line)
+        if self.blocking:
+            self._drain(None)
+        elif self._closed:
+            # After the exit drain nothing else will write: do it here, or count it.
+            if self._stalled_at_exit or not self._drain(time.monotonic() + _LATE_WAIT_S):
+                self._drop_queued("shutdown")
+        elif self._ensure_thread():
+            self._wake.set()
+        else:
+            # No thread can start (interpreter shutdown): write in the caller's thread.
+            self._drain(time.monotonic() + _LATE_WAIT_S)
+
+    def defer(self, task: Callable[[], None]) -> None:
+        """Run `task` on the worker thread soon. Safe from `__del__`: takes no lock."""
+        self._tasks.append(task)
+        # No wake-up here: setting the event takes a lock. The worker polls while tasks wait.
+
+    def queued(self) -> int:
+        """Lines waiting to be written."""
+        return len(self._lines)
+
+    def flush(self, timeout: float) -> bool:
+        """Run deferred tasks and write every queued line here; False if `timeout` ran out first."""
+        self._run_tasks()
+        deadline = time.monotonic() + timeout
+        while self._running_tasks and time.monotonic() < deadline:
+            time.sleep(0.001)  # a finaliser the thread is running emits its event: wait for it
+        return self._drain(deadline)
+
+    def close(self, timeout: float) -> bool:
+        """The exit drain, in the exiting thread: write what is queued within `timeout`, count the rest.
+
+        Afterwards every line is written in its caller's thread or counted (`shutdown`).
+        """
+        self._closed = True
+        self._run_tasks()
+        if self._drain(time.monotonic() + timeout):
+            return True
+        self._stalled_at_exit = True
+        left = self._drop_queued("shutdown")
+        _guard.warn_once(
+            "shutdown",
+            "claude_logging: stdout did not accept %d queued events within %.1fs at exit; dropped.",
+            left,
+            timeout,
+        )
+        return False
+
+    def drain_in_signal_handler(self, timeout: float) -> int:
+        """Write what is queued within `timeout` from a signal handler; return how many lines are left.
+
+        The interrupted code may hold the write lock: then nothing is written here.
+        """
+        if self._writer_ident == threading.get_ident():
+            return len(self._lines)
+        self._drain(time.monotonic() + timeout)
+        return len(self._lines)
+
+    def drop_queued(self, reason: str) -> int:
+        """Count every queued line as dropped for `reason` and forget it; return how many."""
+        return self._drop_queued(reason)
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _write_now(self, line: str) -> bool:
+        """Write `line` in the caller's thread if stdout takes it without waiting; True if handled."""
+        if not self._write_lock.acquire(timeout=_LOCK_WAIT_S):
+            return False
+        self._writer_ident = threading.get_ident()
+        try:
+            if self._lines:
+                return False  # queued lines go first
+            try:
+                where = _stdout.target()
+            except ValueError as exc:
+                self._sink_failed(1, exc)
+                return True
+            data = (line + "\n").encode("utf-8", "replace")
+            if len(data) > _stdout.PIPE_BUF or not _stdout.writable(where, 0):
+                return False  # the thread writes it once stdout takes it
+            if self._unreported_drops:
+                with self._lock:
+                    drops, self._unreported_drops = self._unreported_drops, 0
+                data = (_with_drop_count(line, drops) + "\n").encode("utf-8", "replace")
+            self._emit(where, data, 1)
+            return True
+        finally:
+            self._writer_ident = None
+            self._write_lock.release()
+
+    def _enqueue(self, line: str) -> None:
         with self._lock:
             lines = self._lines
             if len(lines) >= self.capacity:
@@ -71,60 +169,113 @@ class Worker:
                     self.capacity,
                 )
             lines.append(line)
-            full = len(lines) >= _BATCH_LINES
-        self._ensure_thread()
-        if self._idle or full:
-            self._wake.set()
 
-    def defer(self, task: Callable[[], None]) -> None:
-        """Run `task` on the worker thread soon. Safe from `__del__`: takes no lock."""
-        self._tasks.append(task)
-        # No wake-up here: setting the event takes a lock. The worker polls while tasks wait.
-
-    def queued(self) -> int:
-        """Lines waiting to be written."""
-        return len(self._lines)
-
-    def flush(self, timeout: float) -> bool:
-        """Run deferred tasks and write every queued line; False if `timeout` ran out first."""
-        self._run_tasks()
-        if self.blocking:
-            return True
-        deadline = time.monotonic() + timeout
-        self._ensure_thread()
-        while self._lines or self._busy:
-            self._wake.set()
-            if time.monotonic() >= deadline:
+    def _drain(self, deadline: float | None) -> bool:
+        """Write queued lines until none is left (True) or `deadline` (monotonic) passes (False)."""
+        while self._lines:
+            wait = _POLL_S if deadline is None else min(_POLL_S, deadline - time.monotonic())
+            if wait < 0:
                 return False
-            time.sleep(0.001)
+            try:
+                where = _stdout.target()
+            except ValueError as exc:
+                taken = self._take_chunk()
+                if taken is not None:
+                    self._sink_failed(taken[1], exc)
+                continue
+            if not _stdout.writable(where, wait, _next_size(self._lines)):
+                continue
+            if not self._write_lock.acquire(timeout=max(wait, 0.0)):
+                continue
+            self._writer_ident = threading.get_ident()
+            try:
+                taken = self._take_chunk()
+                if taken is not None:
+                    self._emit(where, *taken)
+            finally:
+                self._writer_ident = None
+                self._write_lock.release()
         return True
+
+    def _take_chunk(self) -> tuple[bytes, int] | None:
+        """Take the longest run of whole queued lines that fits one atomic write: (bytes, lines)."""
+        with self._lock:
+            lines = self._lines
+            if not lines:
+                return None
+            drops, self._unreported_drops = self._unreported_drops, 0
+            first = lines.popleft()
+            chunk = [(_with_drop_count(first, drops) if drops else first).encode("utf-8", "replace")]
+            size = len(chunk[0]) + 1
+            while lines:
+                data = lines[0].encode("utf-8", "replace")
+                if size + len(data) + 1 > _stdout.PIPE_BUF:
+                    break
+                lines.popleft()
+                chunk.append(data)
+                size += len(data) + 1
+        return b"\n".join(chunk) + b"\n", len(chunk)
+
+    def _emit(self, where: Any, data: bytes, n: int) -> None:
+        try:
+            _write_stdout(where, data)
+        except (OSError, ValueError, AttributeError) as exc:
+            self._sink_failed(n, exc)
+            return
+        except Exception as exc:
+            # Whatever broke, these lines are gone: count them, and keep the writer alive.
+            self._sink_failed(n, exc, warn=False)
+            _guard.internal_error("writer.sink", exc, raise_in_strict=False)
+            return
+        _guard.count("emitted", n)
+
+    def _sink_failed(self, n: int, exc: BaseException, *, warn: bool = True) -> None:
+        _guard.count_drop("sink_error", n)
+        with self._lock:
+            self._unreported_drops += n
+        if warn:
+            _guard.warn_once(
+                "sink_error",
+                "claude_logging: cannot write to stdout (%s); events are counted as dropped "
+                "(claude_logging.stats()) and the application is unaffected.",
+                type(exc).__name__,
+            )
+
+    def _drop_queued(self, reason: str) -> int:
+        with self._lock:
+            left = len(self._lines)
+            self._lines.clear()
+        if left:
+            _guard.count_drop(reason, left)
+        return left
 
     # -- the worker thread ----------------------------------------------------------------------
 
-    def _ensure_thread(self) -> None:
+    def _ensure_thread(self) -> bool:
+        """Start the thread unless it runs; False when no thread can be started (shutdown)."""
         thread = self._thread
         if thread is not None and thread.is_alive():
-            return
+            return True
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
-                return
-            self._thread = threading.Thread(target=self._run, name="claude_logging-writer", daemon=True)
-            self._thread.start()
+                return True
+            thread = threading.Thread(target=self._run, name="claude_logging-writer", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:
+                return False
+            self._thread = thread
+        return True
 
     def _run(self) -> None:
         while True:
             try:
-                self._idle = True
-                if not self._lines:
+                if not self._lines and not self._tasks:
                     self._wake.wait(_IDLE_WAIT_S)
                 self._wake.clear()
-                self._idle = False
-                if self._lines and self._wake.wait(_GATHER_S):
-                    self._wake.clear()  # flushed, or a full batch: write now
                 self._run_tasks()
-                self._drain()
+                self._drain(None)
             except BaseException as exc:
-                self._busy = False
                 if isinstance(exc, SystemExit):
                     return
                 try:
@@ -140,66 +291,37 @@ class Worker:
                 task = tasks.popleft()
             except IndexError:
                 return
+            with self._lock:
+                self._running_tasks += 1
             try:
                 task()
             except Exception as exc:
                 _guard.internal_error("finaliser", exc, raise_in_strict=False)
-
-    def _drain(self) -> None:
-        while True:
-            with self._lock:
-                if not self._lines:
-                    return
-                self._busy = True
-                batch = [self._lines.popleft() for _ in range(min(len(self._lines), _BATCH_LINES))]
-                drops, self._unreported_drops = self._unreported_drops, 0
-            try:
-                if drops:
-                    batch[0] = _with_drop_count(batch[0], drops)
-                self._emit_batch(batch)
-            except Exception as exc:
-                # Whatever broke, these lines are gone: count them, and keep the worker alive.
-                _guard.count_drop("sink_error", len(batch))
-                with self._lock:
-                    self._unreported_drops += len(batch)
-                _guard.internal_error("writer.sink", exc, raise_in_strict=False)
             finally:
-                self._busy = False
-
-    def _emit_batch(self, batch: list[str]) -> None:
-        data = ("\n".join(batch) + "\n").encode("utf-8", "replace")
-        try:
-            _write_stdout(data)
-        except (OSError, ValueError, AttributeError) as exc:
-            _guard.count_drop("sink_error", len(batch))
-            with self._lock:
-                self._unreported_drops += len(batch)
-            _guard.warn_once(
-                "sink_error",
-                "claude_logging: cannot write to stdout (%s); events are counted as dropped "
-                "(claude_logging.stats()) and the application is unaffected.",
-                type(exc).__name__,
-            )
-            return
-        _guard.count("emitted", len(batch))
-
-    def _write_now(self, line: str) -> None:
-        """Blocking mode: write in the caller's thread, waiting for the pipe (back-pressure)."""
-        with self._lock:
-            self._run_tasks()
-            drops, self._unreported_drops = self._unreported_drops, 0
-            self._emit_batch([_with_drop_count(line, drops) if drops else line])
+                with self._lock:
+                    self._running_tasks -= 1
 
     def after_fork_in_child(self) -> None:
         """Forget the parent's queue and thread; re-create the locks (another thread may hold them)."""
         self._lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._writer_ident = None
         self._wake = threading.Event()
         self._lines = collections.deque()
         self._tasks = collections.deque()
         self._thread = None
-        self._idle = True
-        self._busy = False
         self._unreported_drops = 0
+        self._running_tasks = 0
+        self._closed = False
+        self._stalled_at_exit = False
+
+
+def _next_size(lines: collections.deque[str]) -> int:
+    """The size of the next write if it is one line longer than an atomic write (lines are ASCII)."""
+    try:
+        return len(lines[0]) + 1
+    except IndexError:
+        return 0
 
 
 def _with_drop_count(line: str, drops: int) -> str:
@@ -208,46 +330,23 @@ def _with_drop_count(line: str, drops: int) -> str:
     return line
 
 
-def _write_stdout(data: bytes) -> None:
-    """Write all of `data` to the process's current stdout; raise OSError/ValueError on failure."""
-    stream = sys.stdout
-    if stream is None:
-        raise ValueError("sys.stdout is None")
-    try:
-        fd = stream.fileno()
-    except (OSError, ValueError, AttributeError):
-        # Not backed by a file descriptor (io.StringIO, a test's capture): write through the object.
-        stream.write(data.decode("utf-8"))
-        stream.flush()
-        return
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+def _write_stdout(where: Any, data: bytes) -> None:
+    """The sink: one write of whole lines (a seam for tests that make stdout fail)."""
+    _stdout.write(where, data)
 
 
 WORKER: Final = Worker()
 
 
-def _at_exit() -> None:
-    # Registered after `logging` is imported, so it runs before logging.shutdown().
-    from claude_logging import _config  # noqa: PLC0415 - avoid an import cycle at module load
+class StdoutOutput:
+    """One JSON line per event on stdout (the default output)."""
 
-    try:
-        timeout = _config.current().flush_timeout_s
-        if not WORKER.flush(timeout):
-            left = WORKER.queued()
-            _guard.count_drop("shutdown", left)
-            _guard.warn_once(
-                "shutdown",
-                "claude_logging: stdout did not accept %d queued events within %.1fs at exit; dropped.",
-                left,
-                timeout,
-            )
-    except Exception:
-        pass
+    def __init__(self, settings: Settings) -> None:
+        """Size the shared writer's buffer and choose blocking or dropping from `settings`."""
+        self._max_bytes = settings.max_line_bytes
+        WORKER.capacity = settings.buffer_size
+        WORKER.blocking = settings.blocking
 
-
-atexit.register(_at_exit)
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=WORKER.after_fork_in_child)
+    def write(self, record: dict[str, Any]) -> None:
+        """Write the line now, or queue it when stdout cannot take it at once."""
+        WORKER.write(_render.encode_line(record, self._max_bytes))

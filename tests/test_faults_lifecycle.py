@@ -195,11 +195,13 @@ def test_a_forked_child_does_not_repeat_the_parents_queued_events(client, capfd,
 
     real = _writer._write_stdout
 
-    def slow(data: bytes) -> None:
+    def slow(where, data: bytes) -> None:
         gate.wait(5)
-        real(data)
+        real(where, data)
 
     monkeypatch.setattr(_writer, "_write_stdout", slow)
+    # stdout "cannot take a line at once": callers queue, and the writer thread is stuck on the first.
+    monkeypatch.setattr(_writer._stdout, "writable", lambda _where, timeout_s, _size=0: timeout_s > 0)
     for _ in range(5):
         ask(client)  # the writer is stuck on the first batch; the rest wait in the queue
     pid = os.fork()

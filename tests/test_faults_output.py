@@ -231,11 +231,11 @@ def test_a_failing_sink_is_counted_and_the_writer_keeps_going(client, monkeypatc
     real = _writer._write_stdout
     calls = []
 
-    def flaky(data: bytes) -> None:
+    def flaky(where, data: bytes) -> None:
         calls.append(data)
         if len(calls) == 1:
             raise RuntimeError("injected sink failure")
-        real(data)
+        real(where, data)
 
     monkeypatch.setattr(_writer, "_write_stdout", flaky)
     claude_logging.configure(strict=False)

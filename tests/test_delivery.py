@@ -1,0 +1,608 @@
+"""Delivery: no event lost in the ways Python applications are deployed (issue 10's table).
+
+Each test runs a real application in a subprocess, bounded in time, and checks the guarantee on
+what it wrote: every line on stdout is one strict JSON object (never half a line), and lines
+written plus drops counted (`stats()`, reported at the very end by each process) equal the calls
+finished. While stdout takes every write, nothing at all may be dropped. Calls whose lines are
+longer than one atomic pipe write (`BIG`, captured content) always go through the writer's queue,
+so they test the exit paths themselves rather than the write made in the caller's thread.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from typing import TYPE_CHECKING
+
+import pytest
+from delivery import child_env, parse, record, run_script, stats_lines, write_script
+
+from claude_logging.testing import FakeAnthropicAPI, message
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="deployments of POSIX servers")
+
+PROCESSES = """
+import multiprocessing, multiprocessing.util
+from concurrent.futures import ProcessPoolExecutor
+
+
+_reporting = []
+
+
+def report_at_child_exit():
+    # After claude_logging's own finaliser (priority -1000): the child's final counts, once.
+    if os.getpid() not in _reporting:
+        _reporting.append(os.getpid())
+        multiprocessing.util.Finalize(None, _report_stats, exitpriority=-10**6)
+
+
+def work(url, calls):
+    report_at_child_exit()
+    client = make_client(url)
+    for index in range(calls):
+        call(client, big=index % 2 == 1)
+
+
+def task(url, big=False):
+    report_at_child_exit()
+    call(make_client(url), big=big)
+    return os.getpid()
+
+
+def get_context(method):
+    # The start method's context; a forkserver preloads the heavy imports, as servers do.
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["anthropic", "claude_logging"])
+    return context
+
+
+def start_worker(handle_sigterm):
+    if handle_sigterm:
+        claude_logging.configure(handle_sigterm=True)
+    report_at_child_exit()
+"""
+
+
+def assert_every_call_written(run, calls: int) -> None:
+    """The guarantee with a stdout that takes every write: all lines there, nothing dropped."""
+    record(calls, len(run.events), run.dropped)
+    assert run.dropped == 0, run.stderr
+    assert len(run.events) == calls, run.stderr[-3000:]
+
+
+# -- multiprocessing ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_process_children_leaving_by_os_exit_write_every_event(tmp_path: Path, method: str) -> None:
+    """Rows 1-2: `Process` targets (fork, forkserver), half their lines queued: all 101 written.
+
+    Each child also counts only its own twenty events (`stats()` after fork starts from zero).
+    """
+    run = run_script(
+        tmp_path,
+        PROCESSES
+        + """
+if __name__ == "__main__":
+    context = get_context(os.environ["METHOD"])
+    with FakeAnthropicAPI() as api:
+        call(make_client(api.url))
+        children = [context.Process(target=work, args=(api.url, 20)) for _ in range(5)]
+        for child in children:
+            child.start()
+        for child in children:
+            child.join(40)
+        assert [child.exitcode for child in children] == [0] * 5
+""",
+        METHOD=method,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert_every_call_written(run, 101)
+    assert sorted(s["emitted"] for s in run.stats) == [1] + [20] * 5
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_with_pool_terminating_its_workers_loses_no_event(tmp_path: Path, method: str) -> None:
+    """Row 3: `with Pool():` terminates (SIGTERMs) its workers on exit; 100 tasks + 1: all written."""
+    run = run_script(
+        tmp_path,
+        PROCESSES
+        + """
+if __name__ == "__main__":
+    context = get_context(os.environ["METHOD"])
+    with FakeAnthropicAPI() as api:
+        call(make_client(api.url))
+        with context.Pool(4) as pool:
+            pool.map(task, [api.url] * 100, chunksize=1)
+""",
+        METHOD=method,
+    )
+
+    record(101, len(run.events), run.dropped)
+    assert run.returncode == 0, run.stderr
+    assert len(run.events) == 101, run.stderr[-3000:]
+    assert run.dropped == 0
+
+
+def test_with_pool_and_handle_sigterm_writes_queued_lines_before_the_worker_dies(tmp_path: Path) -> None:
+    """Row 3, queued lines: with `handle_sigterm=True` a terminated worker drains first."""
+    run = run_script(
+        tmp_path,
+        PROCESSES
+        + """
+if __name__ == "__main__":
+    context = get_context("forkserver")
+    with FakeAnthropicAPI() as api:
+        call(make_client(api.url))
+        with context.Pool(4, initializer=start_worker, initargs=(True,)) as pool:
+            pool.starmap(task, [(api.url, True)] * 40, chunksize=1)
+""",
+    )
+
+    record(41, len(run.events), run.dropped)
+    assert run.returncode == 0, run.stderr
+    assert len(run.events) + run.dropped == 41, run.stderr[-3000:]
+    assert len(run.events) == 41
+
+
+@pytest.mark.parametrize(
+    ("method", "pool"),
+    [("fork", "Pool"), ("forkserver", "Pool"), ("fork", "Executor"), ("forkserver", "Executor")],
+)
+def test_pool_close_join_and_process_pool_executor_write_every_event(
+    tmp_path: Path, method: str, pool: str
+) -> None:
+    """Row 4: `Pool` close + join and `ProcessPoolExecutor`, half the lines queued: all written."""
+    run = run_script(
+        tmp_path,
+        PROCESSES
+        + """
+if __name__ == "__main__":
+    context = get_context(os.environ["METHOD"])
+    with FakeAnthropicAPI() as api:
+        call(make_client(api.url))
+        jobs = [(api.url, index % 2 == 1) for index in range(100)]
+        if os.environ["POOL"] == "Pool":
+            pool = context.Pool(4, initializer=start_worker, initargs=(False,))
+            pool.starmap(task, jobs, chunksize=1)
+            pool.close()
+            pool.join()
+        else:
+            with ProcessPoolExecutor(4, mp_context=context, initializer=start_worker,
+                                     initargs=(False,)) as executor:
+                list(executor.map(task, *zip(*jobs)))
+""",
+        METHOD=method,
+        POOL=pool,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert_every_call_written(run, 101)
+    assert sum(s["emitted"] for s in run.stats) == 101  # each worker counted only its own
+
+
+# -- signals and abrupt exits ------------------------------------------------------------------
+
+SIGNALLED = """
+import time
+client = claude_logging.instrument(FakeAnthropicAPI().client(max_retries=0))
+big = os.environ.get("BIG") == "1"
+if os.environ.get("HANDLE") == "1":
+    claude_logging.configure(handle_sigterm=True)
+for index in range(100):
+    call(client, big=big)
+os.write(2, b"READY\\n")
+time.sleep(30)
+"""
+
+
+def run_until_signalled(directory: Path, body: str, sig: int, **env: str) -> tuple[int, bytes, str]:
+    """Start the script, send `sig` once it prints READY on stderr; its exit code, stdout, stderr."""
+    path = write_script(directory, body)
+    with subprocess.Popen(
+        [sys.executable, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=directory,
+        env=child_env(**env),
+    ) as child:
+        assert child.stderr is not None
+        assert child.stdout is not None
+        collected: list[bytes] = []
+        reader = threading.Thread(target=lambda: collected.append(child.stdout.read()))  # type: ignore[union-attr]
+        reader.start()
+        try:
+            line = child.stderr.readline()
+            assert line == b"READY\n", line + child.stderr.read()
+            child.send_signal(sig)
+            child.wait(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait(10)
+            reader.join(30)
+        stderr = child.stderr.read().decode()
+    return child.returncode, collected[0], stderr
+
+
+def test_sigterm_with_the_default_handler_right_after_calls_loses_nothing(tmp_path: Path) -> None:
+    """Row 5: SIGTERM (default action) right after 100 calls: 100 lines, killed by the signal."""
+    code, stdout, stderr = run_until_signalled(tmp_path, SIGNALLED, signal.SIGTERM)
+    record(100, len(parse(stdout)), 0)  # killed by the signal: nothing can count, nothing may drop
+
+    assert code == -signal.SIGTERM, stderr
+    assert len(parse(stdout)) == 100
+
+
+def test_handle_sigterm_writes_queued_lines_then_dies_of_the_signal(tmp_path: Path) -> None:
+    """Row 5, queued lines: `handle_sigterm=True` drains, then the default action still ends it."""
+    code, stdout, stderr = run_until_signalled(tmp_path, SIGNALLED, signal.SIGTERM, BIG="1", HANDLE="1")
+    record(100, len(parse(stdout)), 0)
+
+    assert code == -signal.SIGTERM, stderr
+    assert len(parse(stdout)) == 100
+
+
+def test_handle_sigterm_chains_to_the_applications_own_handler(tmp_path: Path) -> None:
+    """`handle_sigterm=True` after the application's handler: ours drains, then theirs runs."""
+    body = (
+        """
+import signal
+def graceful(signum, frame):
+    os.write(2, b"APP HANDLER\\n")
+    sys.exit(7)
+signal.signal(signal.SIGTERM, graceful)
+"""
+        + SIGNALLED
+    )
+    code, stdout, stderr = run_until_signalled(tmp_path, body, signal.SIGTERM, BIG="1", HANDLE="1")
+    record(100, len(parse(stdout)), sum(s["dropped"] for s in stats_lines(stderr)))
+
+    assert code == 7, stderr
+    assert "APP HANDLER" in stderr
+    assert len(parse(stdout)) == 100
+    assert stats_lines(stderr)[0]["dropped"] == 0
+
+
+def test_os_exit_right_after_calls_loses_nothing(tmp_path: Path) -> None:
+    """Row 10: `os._exit` right after 100 calls (no atexit at all): 100 lines."""
+    run = run_script(
+        tmp_path,
+        """
+client = claude_logging.instrument(FakeAnthropicAPI().client(max_retries=0))
+for _ in range(100):
+    call(client)
+os._exit(0)
+""",
+    )
+
+    record(100, len(run.events), 0)
+    assert run.returncode == 0, run.stderr
+    assert len(run.events) == 100
+
+
+def test_os_exit_after_flush_writes_queued_lines(tmp_path: Path) -> None:
+    """Row 10, queued lines: what the user must do before `os._exit` is `flush()`."""
+    run = run_script(
+        tmp_path,
+        """
+client = claude_logging.instrument(FakeAnthropicAPI().client(max_retries=0))
+for _ in range(50):
+    call(client, big=True)
+claude_logging.flush()
+os._exit(0)
+""",
+    )
+
+    record(50, len(run.events), 0)
+    assert run.returncode == 0, run.stderr
+    assert len(run.events) == 50
+
+
+# -- threads at interpreter exit ---------------------------------------------------------------
+
+
+def test_non_daemon_threads_making_their_first_calls_at_exit_are_written(tmp_path: Path) -> None:
+    """Row 8: 200 non-daemon threads call as the main thread returns (3.12+ refuses new threads)."""
+    run = run_script(
+        tmp_path,
+        """
+import threading
+client = claude_logging.instrument(FakeAnthropicAPI().client(max_retries=0))
+gate = threading.Event()
+def late(index):
+    gate.wait()
+    time.sleep(0.05)  # the main thread has returned: the interpreter is shutting down
+    call(client, big=index % 4 == 0)
+import time
+threads = [threading.Thread(target=late, args=(index,)) for index in range(200)]
+for thread in threads:
+    thread.start()
+gate.set()
+""",
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert_every_call_written(run, 200)
+
+
+def test_daemon_threads_still_calling_at_exit_lose_no_finished_call(tmp_path: Path) -> None:
+    """Row 9: 8 daemon threads calling in a loop at exit: every call that returned has its line.
+
+    A call returning writes one byte to a marker file right after; a call cut by the exit has no
+    byte (at most one per thread), and may have an `incomplete` line from the exit sweep.
+    """
+    marker = tmp_path / "finished"
+    run = run_script(
+        tmp_path,
+        """
+import threading, time
+client = claude_logging.instrument(FakeAnthropicAPI().client(max_retries=0))
+marker = os.open(os.environ["MARKER"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+def loop(index):
+    count = 0
+    while True:
+        call(client, big=count % 5 == index % 5)
+        os.write(marker, b".")
+        count += 1
+for index in range(8):
+    threading.Thread(target=loop, args=(index,), daemon=True).start()
+time.sleep(0.5)
+""",
+        MARKER=str(marker),
+    )
+
+    finished = len(marker.read_bytes())
+    record(finished, len(run.events), run.dropped)
+    assert run.returncode == 0, run.stderr
+    assert finished > 0
+    assert run.dropped == 0
+    assert finished <= len(run.events) <= finished + 8
+
+
+# -- a slow reader -----------------------------------------------------------------------------
+
+
+def test_a_slow_reader_at_exit_gets_whole_lines_and_the_rest_is_counted(tmp_path: Path) -> None:
+    """Row 11: stdout a pipe read at 5 ms a line; at exit the writer gives up after its timeout.
+
+    Lines written plus drops counted equal the calls, and no line is ever cut.
+    """
+    path = write_script(
+        tmp_path,
+        """
+claude_logging.configure(flush_timeout_s=0.5)
+client = claude_logging.instrument(FakeAnthropicAPI().client(max_retries=0))
+for index in range(1500):
+    call(client, big=index % 10 == 0)
+os.write(2, b"DONE\\n")
+""",
+    )
+    with subprocess.Popen(
+        [sys.executable, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env()
+    ) as child:
+        assert child.stdout is not None
+        assert child.stderr is not None
+        assert child.stderr.readline() == b"DONE\n"  # stdout is full by now: the reader starts
+        received = bytearray()
+        deadline = time.monotonic() + 60
+        while line := child.stdout.readline():
+            received += line
+            time.sleep(0.005)
+            assert time.monotonic() < deadline
+        child.wait(timeout=30)
+        stderr = child.stderr.read().decode()
+
+    assert child.returncode == 0, stderr
+    events = parse(bytes(received))
+    (stats,) = stats_lines(stderr)
+    record(1500, len(events), stats["dropped"])
+    assert stats["dropped"] > 0  # the reader really was too slow
+    assert len(events) + stats["dropped"] == 1500
+    assert sum(e.get("dropped_events", 0) for e in events) == 0  # dropped at exit: no later line
+    assert stderr.count("did not accept") == 1
+
+
+# -- servers -----------------------------------------------------------------------------------
+
+SERVER_APP = """
+marker = os.open(os.environ["MARKER"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+url = os.environ["FAKE_API"]
+
+
+def started():
+    os.write(marker, b".")  # one byte per call started, written at once
+"""
+
+WSGI_APP = """
+client = make_client(url)
+
+
+def wsgi(environ, start_response):
+    started()
+    call(client)
+    start_response("200 OK", [("content-type", "text/plain")])
+    return [b"ok"]
+"""
+
+ASGI_APP = """
+from fastapi import FastAPI
+aclient = claude_logging.instrument(anthropic.AsyncAnthropic(api_key="k", base_url=url, max_retries=0))
+api = FastAPI()
+
+
+@api.get("/")
+async def root():
+    started()
+    await aclient.messages.create(
+        model="claude-sonnet-4-6", max_tokens=16, messages=[{"role": "user", "content": "hi"}]
+    )
+    return {"ok": True}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve_and_signal(
+    directory: Path, app: str, command: list[str], port: int, *, requests: int, sig: int
+) -> tuple[int, list[dict[str, object]], str, int]:
+    """Start the server, send `requests` concurrent requests, signal it while they are in flight.
+
+    Returns its exit code, its events, its stderr and how many calls it started.
+    """
+    write_script(directory, SERVER_APP + app)
+    errors = directory / "stderr"
+    marker = directory / "started"
+    with FakeAnthropicAPI(router=lambda _request: message(delay_s=0.4)) as fake, errors.open("wb") as err:
+        server = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            cwd=directory,
+            env=child_env(FAKE_API=fake.url, PYTHONPATH=str(directory), MARKER=str(marker)),
+        )
+        # Read stdout all along, as a log agent does: a full pipe would hold lines in the queue.
+        output: list[bytes] = []
+        reader = threading.Thread(target=lambda: output.append(server.stdout.read()))  # type: ignore[union-attr]
+        reader.start()
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, errors.read_text()
+                    time.sleep(0.1)
+
+            def get() -> None:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=20).read()
+                except OSError:
+                    pass
+
+            deadline = time.monotonic() + 30  # from the moment the server answers
+            clients = [threading.Thread(target=get, daemon=True) for _ in range(requests)]
+            for client in clients:
+                client.start()
+            while len(fake.requests) < min(requests, 8) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            server.send_signal(sig)
+            server.wait(timeout=40)
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait(10)
+            reader.join(30)
+            if server.stdout is not None:
+                server.stdout.close()
+    stderr = errors.read_text()
+    started = len(marker.read_bytes()) if marker.exists() else 0
+    return server.returncode, parse(output[0] if output else b""), stderr, started
+
+
+def test_uvicorn_fastapi_stopped_by_sigterm_with_a_short_graceful_timeout(tmp_path: Path) -> None:
+    """Row 6: uvicorn + FastAPI, 150 requests, SIGTERM with `--timeout-graceful-shutdown 1`.
+
+    uvicorn cancels what is still running after a second, then re-raises SIGTERM with its default
+    action: no `atexit` runs. Every call started still has its line (success, error, cancelled).
+    """
+    port = _free_port()
+    command = [sys.executable, "-m", "uvicorn", "app:api", "--port", str(port), "--log-level", "critical"]
+    command += ["--timeout-graceful-shutdown", "1"]
+    code, events, stderr, started = _serve_and_signal(
+        tmp_path, ASGI_APP, command, port, requests=150, sig=signal.SIGTERM
+    )
+
+    record(started, len(events), 0)  # uvicorn re-raises SIGTERM: no atexit, no stats to read
+    assert code in {0, -signal.SIGTERM}, stderr
+    assert started > 0, stderr
+    assert len(events) == started, stderr[-3000:]
+
+
+def test_gunicorn_gthread_stopped_by_sigint_while_the_first_calls_are_in_flight(tmp_path: Path) -> None:
+    """Row 7: gunicorn gthread workers quit (SIGINT) while their first calls are in flight."""
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "app:wsgi", "-k", "gthread", "--threads", "4",
+        "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+    ]  # fmt: skip
+    code, events, stderr, started = _serve_and_signal(
+        tmp_path, WSGI_APP, command, port, requests=16, sig=signal.SIGINT
+    )
+
+    dropped = sum(int(stats["dropped"]) for stats in stats_lines(stderr))
+    record(started, len(events), dropped)
+    assert code == 0, stderr
+    assert started > 0, stderr
+    assert len(events) + dropped == started, stderr
+    assert dropped == 0
+
+
+# -- stdout a regular file; a forked child's counters ------------------------------------------
+
+
+@pytest.mark.parametrize(("mode", "warned"), [("wb", True), ("ab", False)])
+def test_stdout_a_file_opened_without_append_is_warned_once(tmp_path: Path, mode: str, warned: bool) -> None:
+    """`> file` (no O_APPEND) cuts badly under copytruncate: one warning; `>> file` none."""
+    path = write_script(
+        tmp_path,
+        """
+client = claude_logging.instrument(FakeAnthropicAPI().client(max_retries=0))
+for _ in range(3):
+    call(client)
+""",
+    )
+    log = tmp_path / "events.log"
+    with log.open(mode) as stdout:
+        result = subprocess.run(
+            [sys.executable, str(path)],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            env=child_env(),
+            timeout=120,
+            check=False,
+        )
+    stderr = result.stderr.decode()
+
+    assert result.returncode == 0, stderr
+    assert len(parse(log.read_bytes())) == 3
+    assert stderr.count("without O_APPEND") == (1 if warned else 0)
+
+
+def test_a_forked_child_counts_only_its_own_events(client, capfd) -> None:
+    """`stats()` in a forked child starts from zero: the parent's events are the parent's."""
+    from conftest import ask
+
+    import claude_logging
+
+    ask(client)
+    ask(client)
+    assert claude_logging.stats().emitted == 2
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(5)
+        before = claude_logging.stats().emitted
+        ask(client)
+        after = claude_logging.stats().emitted
+        os._exit(0 if (before, after) == (0, 1) else 3)
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert claude_logging.stats().emitted == 2
+    assert len(capfd.readouterr().out.splitlines()) == 3
