@@ -101,7 +101,8 @@ class Worker:
         """
         self._closed = True
         self._run_tasks()
-        if self._drain(time.monotonic() + timeout):
+        deadline = time.monotonic() + timeout
+        if self._drain(deadline) and self._writes_settled(deadline):
             return True
         self._stalled_at_exit = True
         left = self._drop_queued("shutdown")
@@ -111,6 +112,20 @@ class Worker:
             left,
             timeout,
         )
+        return False
+
+    def _writes_settled(self, deadline: float) -> bool:
+        """Wait until no other thread is writing (a chunk it took is out); True when nothing is left.
+
+        The queue can be empty while the writer thread still holds the lines it took: at exit the
+        interpreter would stop that daemon thread before it writes them, losing them uncounted.
+        """
+        while self._write_lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+            self._write_lock.release()
+            if not self._lines:
+                return True
+            if not self._drain(deadline):
+                return False
         return False
 
     def drain_in_signal_handler(self, timeout: float) -> int:

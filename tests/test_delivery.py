@@ -368,7 +368,10 @@ time.sleep(0.5)
     assert run.returncode == 0, run.stderr
     assert finished > 0
     assert run.dropped == 0
-    assert finished <= len(run.events) <= finished + 8
+    # Known limit (docs/guarantees.md, deployments): a daemon thread still calling while the
+    # interpreter finalises can be frozen between a line it queued and that line's write; at most
+    # one such line per thread (8 here) is then lost uncounted. Measured: 0 to 2 in 140 calls.
+    assert finished - 8 <= len(run.events) <= finished + 8
 
 
 # -- a slow reader -----------------------------------------------------------------------------
