@@ -108,22 +108,44 @@ def _record_model_platform(event: Event, model: object) -> None:
             event.platform = platform
 
 
+Endpoint = tuple[str | None, str | None, str | None]
+"""(server host, platform, cloud region) of a client; None where the client does not say."""
+
+_endpoints: dict[int, tuple[object, Endpoint]] = {}
+_MAX_ENDPOINTS: Final = 1024
+
+
 def record_endpoint(event: Event, client: object) -> None:
     """Platform, server host and cloud region of the SDK client that makes the call.
 
     The platform is the SDK's own (`bedrock`, `vertex`, `foundry`, `aws`, `google_cloud`), else
-    read from the host (a proxy in front of Bedrock), else `anthropic`.
+    read from the host (a proxy in front of Bedrock), else `anthropic`. Worked out once per client
+    and base URL: kept by the client's `id()` with its `base_url` object, which a new client (or a
+    changed base URL) never shares.
     """
-    host = _host(get(client, "base_url"))
+    base_url = get(client, "base_url")
+    known = _endpoints.get(id(client))
+    if known is not None and known[0] is base_url and base_url is not None:
+        host, platform, region = known[1]
+    else:
+        host, platform, region = endpoint = _endpoint(client, base_url)
+        if len(_endpoints) >= _MAX_ENDPOINTS:
+            _endpoints.clear()
+        _endpoints[id(client)] = (base_url, endpoint)
     if host is not None:
         event.server_address = host
-    platform = text(get(client, "_otel_platform")) or _platform_of_host(host) or event.platform or "anthropic"
-    event.platform = platform
+    event.platform = platform or event.platform or "anthropic"
+    if region is not None:
+        event.cloud_region = region
+
+
+def _endpoint(client: object, base_url: object) -> Endpoint:
+    host = _host(base_url)
+    platform = text(get(client, "_otel_platform")) or _platform_of_host(host)
     region = text(get(client, "aws_region")) or text(get(client, "region"))
     if region is None and platform == "vertex" and host is not None:
         region = _vertex_region(host)
-    if region is not None:
-        event.cloud_region = region[:64]
+    return host, platform, None if region is None else region[:64]
 
 
 def _host(base_url: object) -> str | None:

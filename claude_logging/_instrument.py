@@ -36,7 +36,7 @@ def instrument(client: object = None) -> object:
     if not _seams.install():
         raise RuntimeError("instrument() needs the anthropic SDK, which could not be imported")
     if client is None:
-        _targets.everything[0] = True
+        _targets.observe_everything(True)  # noqa: FBT003 - the flag's one setter
         return None
     if not _seams.is_sdk_client(client):
         raise TypeError(
@@ -61,7 +61,7 @@ def uninstrument(client: object = None) -> object:
     Calls inside a `log_call` scope are still logged: the scope asks for them.
     """
     if client is None:
-        _targets.everything[0] = False
+        _targets.observe_everything(False)  # noqa: FBT003
         return None
     _targets.forget(client)
     return client

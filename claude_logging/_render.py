@@ -24,7 +24,7 @@ from claude_logging._event import (
 )
 from claude_logging._line import encode as _encode
 from claude_logging._line import shrink, timestamp
-from claude_logging._sanitize import clean_label, clean_text, clean_value, mask_secrets
+from claude_logging._sanitize import clean_label, clean_text, clean_value, label, mask_secrets
 
 if TYPE_CHECKING:
     from claude_logging._config import Settings
@@ -35,7 +35,9 @@ LEVELS: Final[dict[str | None, str]] = {SUCCESS: "info", ABANDONED: "warning", I
 _random_bits = random.getrandbits
 __all__ = ["LEVELS", "encode_line", "facts", "fallback", "timestamp"]
 
-_LABELS: Final = ("tenant_id", "user_id", "function")
+_LABELLED: Final = ("model", "tenant_id", "user_id", "error_type")
+"""Core fields that are labels: cleaned, and named in `truncated` when cut."""
+_IDS: Final = ("request_id", "message_id", "stop_reason")
 
 
 def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PLR0912, PLR0915 - one field list
@@ -63,9 +65,9 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         "user_id": user_id,
         "call_id": f"{_random_bits(64):016x}",
     }
-    for key in ("model", "tenant_id", "user_id", "error_type"):
+    for key in _LABELLED:
         value = out[key]
-        if value is not None and (len(value) > cap or not value.isascii() or not value.isprintable()):
+        if value is not None and not (len(value) <= cap and value.isascii() and value.isprintable()):
             out[key], cut = clean_label(value, cap)
             if cut:
                 truncated = [*(truncated or ()), key]
@@ -76,12 +78,16 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
         out["request_model"] = (
             out["model"]
             if request_model is None or request_model == event.response_model
-            else clean_label(request_model, cap)[0]
+            else label(request_model, cap)
         )
     _details(out, event, _WHERE, cap)
-    for key in ("request_id", "message_id", "stop_reason"):
+    for key in _IDS:
         value = getattr(event, key)
-        if value is not None:
+        if value is None:
+            continue
+        if len(value) <= cap and value.isascii() and value.isprintable():
+            out[key] = value
+        else:
             out[key], cut = clean_label(value, cap)
             if cut:
                 truncated = [*(truncated or ()), key]
@@ -97,9 +103,9 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
     if event.retries is not None:
         out["retries"] = event.retries
     if event.api_error_type is not None:
-        out["api_error_type"] = clean_label(event.api_error_type, cap)[0]
+        out["api_error_type"] = label(event.api_error_type, cap)
     if event.api_error_class is not None:
-        out["api_error_class"] = clean_label(event.api_error_class, cap)[0]
+        out["api_error_class"] = label(event.api_error_class, cap)
     if event.retry_after_s is not None:
         out["retry_after_s"] = event.retry_after_s
     if event.ratelimit_requests_remaining is not None:
@@ -117,13 +123,13 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
     if event.run_id is not None:
         out["run_id"] = event.run_id
     if event.batch_id is not None:
-        out["batch_id"] = clean_label(event.batch_id, cap)[0]
+        out["batch_id"] = label(event.batch_id, cap)
     if event.batch_requests is not None:
         out["batch_requests"] = event.batch_requests
     if event.batch_custom_id is not None:
-        out["batch_custom_id"] = clean_label(event.batch_custom_id, cap)[0]
+        out["batch_custom_id"] = label(event.batch_custom_id, cap)
     if event.batch_result_type is not None:
-        out["batch_result_type"] = clean_label(event.batch_result_type, cap)[0]
+        out["batch_result_type"] = label(event.batch_result_type, cap)
     if event.cost_usd is not None and not event.cost_unknown:
         out["cost_usd"] = round(event.cost_usd, 8)
     if event.cost_incomplete or ("cost_usd" not in out and (event.input_tokens or event.output_tokens)):
@@ -132,12 +138,12 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
     if event.counted_input_tokens is not None:
         out["counted_input_tokens"] = event.counted_input_tokens
     if event.function is not None:
-        out["function"] = clean_label(event.function, cap)[0]
+        out["function"] = label(event.function, cap)
     conversation = event.conversation_id
     if conversation is None and event.fields:
         conversation = event.fields.get("conversation_id")
     if isinstance(conversation, str):
-        out["conversation_id"] = clean_label(conversation, cap)[0]
+        out["conversation_id"] = label(conversation, cap)
     if settings.service is not None:
         out["service"] = settings.service
     if settings.env is not None:
@@ -210,9 +216,9 @@ def _details(out: dict[str, Any], event: Event, fields: tuple[tuple[str, type], 
         if value is None:
             continue
         if kind is str:
-            out[name] = clean_label(value, cap)[0]
+            out[name] = label(value, cap)
         elif kind is list:
-            out[name] = [clean_label(item, 64)[0] for item in value]
+            out[name] = [label(item, 64) for item in value]
         else:
             out[name] = value
 

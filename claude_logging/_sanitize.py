@@ -73,6 +73,13 @@ def clean_label(text: str, cap: int) -> tuple[str, bool]:
     return text, truncated
 
 
+def label(text: str, cap: int) -> str:
+    """`clean_label(text, cap)`'s text; an identifier already clean (the usual case) is returned as it is."""
+    if len(text) <= cap and text.isascii() and text.isprintable():
+        return text
+    return clean_label(text, cap)[0]
+
+
 def show_controls(text: str) -> str:
     r"""`text` with every control or format character shown as `repr` shows it (`\x1b`, `\n`, `\u202e`).
 

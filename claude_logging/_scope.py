@@ -18,7 +18,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-from claude_logging import _guard, _responses, _seams
+from claude_logging import _guard, _responses, _seams, _targets
 from claude_logging._calls import Call, current_scope, new_event, stamp_trace
 from claude_logging._capture import outcome_of
 from claude_logging._context import bound
@@ -104,6 +104,7 @@ class Scope(Call):
     # -- opening and closing -----------------------------------------------------------------------
 
     def _activate(self) -> None:
+        _targets.scope_opened()
         self._token = current_scope.set(self)
 
     def _deactivate(self) -> None:

@@ -5,8 +5,8 @@ every client class: Anthropic, AsyncAnthropic, Bedrock, Vertex, Foundry, Mantle,
 private clients) and their `_attempt_request` (one HTTP attempt inside the retry loop) are
 wrapped at the class, so no client carries any state of ours: `vars(client)`, its middleware,
 `copy()` and its signature are exactly the SDK's. Each wrapper first asks whether the call is
-observed (`_targets`, or an open scope): a call that is not costs a set look-up and a
-context-variable read.
+observed (`_targets`, or an open scope): in a process that observes nothing that is one list
+read; otherwise a set look-up and a context-variable read.
 
 `copy()` / `with_options()` of client classes are wrapped (on first `instrument(client)`) so that
 a client derived from a chosen one is chosen too.
@@ -19,7 +19,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Final
 
 from claude_logging import _targets
-from claude_logging._api_calls import attempt_ended, attempt_of, run_async, run_sync
+from claude_logging._api_calls import attempt_ended, attempt_of, current_api_call, run_async, run_sync
 from claude_logging._calls import current_scope
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ _lock = threading.Lock()
 _installed: list[tuple[type, str, Any]] = []
 _copy_wrapped: set[type] = set()
 _COPY_METHODS: Final = ("copy", "with_options")
+_watching, _everything, _chosen = _targets.watching, _targets.everything, _targets.chosen
 
 
 def install() -> bool:
@@ -92,7 +93,7 @@ def _patch(cls: type, name: str, make: Callable[[Callable[..., Any]], Callable[.
 
 def _sync_request(original: Callable[..., Any]) -> Callable[..., Any]:
     def request(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not (_targets.everything[0] or id(self) in _targets.chosen or current_scope.get() is not None):
+        if not (_watching[0] and (_everything[0] or id(self) in _chosen or current_scope.get() is not None)):
             return original(self, *args, **kwargs)
         return run_sync(original, self, args, kwargs)
 
@@ -101,7 +102,7 @@ def _sync_request(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _async_request(original: Callable[..., Any]) -> Callable[..., Any]:
     async def request(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not (_targets.everything[0] or id(self) in _targets.chosen or current_scope.get() is not None):
+        if not (_watching[0] and (_everything[0] or id(self) in _chosen or current_scope.get() is not None)):
             return await original(self, *args, **kwargs)
         return await run_async(original, self, args, kwargs)
 
@@ -110,6 +111,8 @@ def _async_request(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _sync_attempt(original: Callable[..., Any]) -> Callable[..., Any]:
     def _attempt_request(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if current_api_call.get() is None:
+            return original(self, *args, **kwargs)
         call = attempt_of(self, kwargs)
         if call is None:
             return original(self, *args, **kwargs)
@@ -122,6 +125,8 @@ def _sync_attempt(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _async_attempt(original: Callable[..., Any]) -> Callable[..., Any]:
     async def _attempt_request(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if current_api_call.get() is None:
+            return await original(self, *args, **kwargs)
         call = attempt_of(self, kwargs)
         if call is None:
             return await original(self, *args, **kwargs)

@@ -10,6 +10,10 @@ from __future__ import annotations
 import weakref
 from typing import Final
 
+watching: list[bool] = [False]
+"""`[True]` once anything may be observed (`instrument()`, a chosen client, a `log_call` scope opened):
+until then the seams' check is this one read. Set back only by `reset()`."""
+
 everything: list[bool] = [False]
 """`[True]` after `instrument()` with no client: every client of every SDK class is observed."""
 
@@ -25,6 +29,7 @@ def choose(client: object) -> None:
     if key in chosen:
         return
     chosen.add(key)
+    watching[0] = True
     _finalizers[key] = weakref.finalize(client, _forget_id, key)
 
 
@@ -41,6 +46,18 @@ def is_chosen(client: object) -> bool:
     return id(client) in chosen
 
 
+def observe_everything(on: bool) -> None:
+    """Observe every client of the process (`instrument()`), or stop (`uninstrument()`)."""
+    everything[0] = on
+    if on:
+        watching[0] = True
+
+
+def scope_opened() -> None:
+    """A `log_call` scope opened: the seams must look for scopes from now on."""
+    watching[0] = True
+
+
 def _forget_id(key: int) -> None:
     chosen.discard(key)
     _finalizers.pop(key, None)
@@ -49,6 +66,7 @@ def _forget_id(key: int) -> None:
 def reset() -> None:
     """Observe nothing outside scopes again (tests: a fresh process's state)."""
     everything[0] = False
+    watching[0] = False
     for finalizer in _finalizers.values():
         finalizer.detach()
     _finalizers.clear()

@@ -146,7 +146,7 @@ class Worker:
 
     def _write_now(self, line: str) -> bool:
         """Write `line` in the caller's thread if stdout takes it without waiting; True if handled."""
-        if not self._write_lock.acquire(timeout=_LOCK_WAIT_S):
+        if not (self._write_lock.acquire(blocking=False) or self._write_lock.acquire(timeout=_LOCK_WAIT_S)):
             return False
         self._writer_ident = threading.get_ident()
         try:
