@@ -21,7 +21,7 @@ from claude_logging._capture_request import (
 )
 from claude_logging._capture_response import record_message_details, record_usage_details
 from claude_logging._event import CANCELLED, ERROR, INTERRUPTED, Event, Outcome
-from claude_logging._readers import MAX_COUNT, count, get, text
+from claude_logging._readers import MAX_COUNT, count, get, is_mapping, text
 from claude_logging._readers import private as _private
 
 _USAGE_FIELDS: Final = (
@@ -380,7 +380,7 @@ def request_fields(
         record_endpoint(event, client)
     record_request_headers(event, headers)
     record_extra_body(event, extra_body)
-    if not isinstance(body, Mapping):
+    if not is_mapping(body):
         return
     model = body.get("model")
     if isinstance(model, str):
@@ -391,7 +391,7 @@ def request_fields(
     if body.get("stream") is True:
         event.stream = True
     metadata = body.get("metadata")
-    if isinstance(metadata, Mapping):
+    if is_mapping(metadata):
         user = metadata.get("user_id")
         if isinstance(user, str):
             event.request_user_id = user

@@ -9,14 +9,15 @@ markers, which no reader mistakes for a value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from claude_logging._models import parse
-from claude_logging._readers import count, get, number, text
+from claude_logging._readers import count, get, is_mapping, number, text
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from claude_logging._event import Event
 
 MAX_ID_CHARS: Final = 256
@@ -31,18 +32,18 @@ _PLATFORM_HOSTS: Final = (
 def record_settings(event: Event, body: Mapping[str, object]) -> None:
     """The request's bill-shaping settings (see module docstring); absent or odd values leave fields unset."""
     thinking = body.get("thinking")
-    kind = text(get(thinking, "type")) if isinstance(thinking, Mapping) else None
+    kind = text(get(thinking, "type")) if is_mapping(thinking) else None
     if kind is not None:
         event.thinking_type = kind
         event.thinking_budget_tokens = count(get(thinking, "budget_tokens"))
     output_config = body.get("output_config")
-    if isinstance(output_config, Mapping):
+    if is_mapping(output_config):
         event.effort = text(output_config.get("effort"))
     formats = (
-        get(output_config, "format") if isinstance(output_config, Mapping) else None,
+        get(output_config, "format") if is_mapping(output_config) else None,
         body.get("output_format"),
     )
-    if any(isinstance(item, Mapping) and item.get("type") is not None for item in formats):
+    if any(is_mapping(item) and item.get("type") is not None for item in formats):
         event.structured_output = True
     stops = body.get("stop_sequences")
     if isinstance(stops, (list, tuple)):
@@ -65,7 +66,7 @@ _REQUEST_HEADERS: Final = (
 
 def record_request_headers(event: Event, headers: object) -> None:
     """`workspace_id` and `user_profile_id` from the headers a request carries (a mapping)."""
-    if not isinstance(headers, Mapping):
+    if not is_mapping(headers):
         return
     for header, attribute in _REQUEST_HEADERS:
         value = text(headers.get(header))
@@ -75,7 +76,7 @@ def record_request_headers(event: Event, headers: object) -> None:
 
 def record_extra_body(event: Event, extra_body: object) -> None:
     """The sampling parameters a 2.x request can carry only through `extra_body`."""
-    if isinstance(extra_body, Mapping):
+    if is_mapping(extra_body):
         _record_sampling(event, extra_body)
 
 
@@ -84,7 +85,7 @@ def _record_tools(event: Event, body: Mapping[str, object]) -> None:
     if isinstance(tools, (list, tuple)):
         event.tool_count = len(tools)
     choice = body.get("tool_choice")
-    if isinstance(choice, Mapping):
+    if is_mapping(choice):
         event.tool_choice = text(choice.get("type"))
 
 

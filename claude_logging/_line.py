@@ -7,6 +7,7 @@ flat names and render again (`_schemas.encode_bounded`).
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 from typing import TYPE_CHECKING, Any, Final
@@ -20,8 +21,42 @@ if TYPE_CHECKING:
 _ENCODER: Final = json.JSONEncoder(
     ensure_ascii=True, allow_nan=False, check_circular=False, separators=(",", ":")
 )
-encode = _ENCODER.encode
-"""The compact ASCII encoding of a record, no size check."""
+encode_stdlib = _ENCODER.encode
+"""The compact ASCII encoding of a record by the standard library: the reference, and the fallback."""
+
+
+def _compiled_encoder() -> Callable[[Any], bytes] | None:
+    """The `dumps` of orjson when the `fast` extra is installed, else None."""
+    try:
+        module = importlib.import_module("orjson")
+    except ImportError:
+        return None
+    dumps: Callable[[Any], bytes] = module.dumps
+    return dumps
+
+
+_dumps: Final = _compiled_encoder()
+
+
+def encode(record: dict[str, Any]) -> str:
+    """The compact ASCII encoding of a record, no size check.
+
+    With orjson installed (the `fast` extra) it encodes, four to five times faster than the standard
+    library: the same JSON values (only a float's exponent may be spelled differently, `1e-5` for
+    `1e-05`). A line that is not pure ASCII (orjson writes UTF-8, where these lines escape) or a
+    value orjson refuses (an integer past 64 bits) goes to the standard library. Records hold
+    sanitised values only (no NaN, which orjson would write as null and the standard library refuse).
+    """
+    if _dumps is not None:
+        try:
+            line = _dumps(record).decode()
+        except Exception:  # the standard library decides, and raises its own error
+            pass
+        else:
+            if line.isascii():
+                return line
+    return encode_stdlib(record)
+
 
 _SHRINK_ORDER: Final = ("prompt", "completion", "*extra", "error_message")
 

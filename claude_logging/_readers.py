@@ -6,9 +6,11 @@ a JSON body read alike, and a value of the wrong type reads as absent (never as 
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import Any, Final, TypeGuard
 
 MAX_COUNT: Final = 2**53
+_mapping_types: dict[type, bool] = {dict: True, str: False, int: False, float: False, list: False}
 
 
 def get(obj: object, name: str) -> Any:
@@ -21,6 +23,21 @@ def get(obj: object, name: str) -> Any:
         return getattr(obj, name, None)
     except Exception:
         return None
+
+
+def is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
+    """`isinstance(value, Mapping)`, answered once per type.
+
+    The SDK fills unset parameters with `Omit` markers; the ABC check of each costs a few hundred
+    nanoseconds, a dictionary look-up a tenth of that.
+    """
+    kind = type(value)
+    known = _mapping_types.get(kind)
+    if known is None:
+        known = isinstance(value, Mapping)
+        if len(_mapping_types) < 256:
+            _mapping_types[kind] = known
+    return known
 
 
 def private(obj: object, name: str) -> Any:

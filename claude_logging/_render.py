@@ -8,6 +8,7 @@ when it must rather than losing it.
 
 from __future__ import annotations
 
+import operator
 import random
 from typing import TYPE_CHECKING, Any, Final
 
@@ -174,45 +175,64 @@ def facts(event: Event, settings: Settings) -> dict[str, Any]:  # noqa: C901, PL
     return out
 
 
-_WHERE: Final = (("canonical_model", str), ("platform", str), ("server_address", str), ("cloud_region", str))
+class _Group:
+    """Optional fields written together: names, kinds, and one C-level getter of all their values."""
+
+    __slots__ = ("fields", "get", "size")
+
+    def __init__(self, fields: tuple[tuple[str, type], ...]) -> None:
+        self.fields = fields
+        self.get = operator.attrgetter(*(name for name, _ in fields))
+        self.size = len(fields)
+
+
+_WHERE: Final = _Group(
+    (("canonical_model", str), ("platform", str), ("server_address", str), ("cloud_region", str))
+)
 """Where the call went; written after `request_model`."""
-_ANSWER: Final = (
-    ("refusal_category", str),
-    ("tool_use_count", int),
-    ("tool_use_names", list),
-    ("cache_miss_reason", str),
+_ANSWER: Final = _Group(
+    (
+        ("refusal_category", str),
+        ("tool_use_count", int),
+        ("tool_use_names", list),
+        ("cache_miss_reason", str),
+    )
 )
 """What the response said beyond its stop reason; written after `stop_reason`."""
-_BILL: Final = (
-    ("cache_creation_5m_input_tokens", int),
-    ("cache_creation_1h_input_tokens", int),
-    ("thinking_output_tokens", int),
-    ("service_tier", str),
-    ("speed", str),
-    ("inference_geo", str),
-    ("web_search_requests", int),
-    ("web_fetch_requests", int),
-    ("server_tool_requests", int),
-    ("thinking_type", str),
-    ("thinking_budget_tokens", int),
-    ("effort", str),
-    ("structured_output", bool),
-    ("stop_sequence_count", int),
-    ("tool_count", int),
-    ("tool_choice", str),
-    ("temperature", float),
-    ("top_p", float),
-    ("top_k", int),
-    ("workspace_id", str),
-    ("user_profile_id", str),
+_BILL: Final = _Group(
+    (
+        ("cache_creation_5m_input_tokens", int),
+        ("cache_creation_1h_input_tokens", int),
+        ("thinking_output_tokens", int),
+        ("service_tier", str),
+        ("speed", str),
+        ("inference_geo", str),
+        ("web_search_requests", int),
+        ("web_fetch_requests", int),
+        ("server_tool_requests", int),
+        ("thinking_type", str),
+        ("thinking_budget_tokens", int),
+        ("effort", str),
+        ("structured_output", bool),
+        ("stop_sequence_count", int),
+        ("tool_count", int),
+        ("tool_choice", str),
+        ("temperature", float),
+        ("top_p", float),
+        ("top_k", int),
+        ("workspace_id", str),
+        ("user_profile_id", str),
+    )
 )
 """The facts that explain a bill: usage details, then the request's settings; written after `cost_usd`."""
 
 
-def _details(out: dict[str, Any], event: Event, fields: tuple[tuple[str, type], ...], cap: int) -> None:
-    """Write the known ones of `fields` in order; strings cleaned and capped, lists of names too."""
-    for name, kind in fields:
-        value = getattr(event, name)
+def _details(out: dict[str, Any], event: Event, group: _Group, cap: int) -> None:
+    """Write the known ones of `group` in order; strings cleaned and capped, lists of names too."""
+    values: tuple[Any, ...] = group.get(event)
+    if values.count(None) == group.size:
+        return  # the usual case for most groups: nothing to write
+    for (name, kind), value in zip(group.fields, values, strict=True):
         if value is None:
             continue
         if kind is str:
