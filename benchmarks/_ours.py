@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 OUTPUTS: Final = ("stdout", "logging", "structlog")
 ENTRY_POINTS: Final = ("instrument(client)", "@log_call", "with log_call()")
 DEFAULT: Final = "instrument(client) / stdout / flat"
+"""The row the targets are judged on: the recommended setup with every default."""
+DECORATED: Final = "@log_call / stdout / flat"
+SDK_TRACING: Final = "anthropic SDK's own OpenTelemetry tracing"
 IDLE_ROW: Final = "idle seams: one SDK call nobody observes (request + one attempt)"
 """What the seams cost a call when no scope is open and nothing is instrumented (target <= 1 us)."""
-"""The row the targets are judged on: the recommended setup with every default."""
 
 
 def setup_outputs(devnull: Any) -> None:

@@ -8,6 +8,8 @@ stream what is left, `a` (per stream).
 
 from __future__ import annotations
 
+import statistics
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -92,3 +94,43 @@ def cost(row: StreamRow, floor: StreamRow) -> StreamCost:
     per_event = (long_added.cpu_us - short_added.cpu_us) / (long_events - short_events)
     per_stream = short_added.cpu_us - per_event * short_events
     return StreamCost(per_event, per_stream, long_added)
+
+
+def first_event_delay(rounds: int, streams: int) -> dict[str, float]:
+    """What we add between a stream's response opening and its first event reaching the caller (us).
+
+    Time to first token, as the caller sees it, is the request's time plus this: the request-side
+    work is in the per-call rows, so this isolates the reading of the first server-sent event. Bare
+    and instrumented streams alternate round by round; each round's median is taken, then the
+    median of the rounds' differences.
+    """
+    enter, leave, drain = _ours._configured("stdout", "flat")
+    bare = _canned.client(_canned.SHORT_STREAM_EVENTS)
+    ours = claude_logging.instrument(_canned.client(_canned.SHORT_STREAM_EVENTS))
+    request = {**_canned.REQUEST, "stream": True}
+
+    def delays(client: Any) -> float:
+        samples = []
+        for _ in range(streams):
+            stream = client.messages.create(**request)
+            started = time.perf_counter_ns()
+            next(iter(stream))
+            samples.append(time.perf_counter_ns() - started)
+            for _event in stream:
+                pass
+        return statistics.median(samples) / 1000
+
+    enter()
+    try:
+        differences, bare_medians = [], []
+        for _ in range(rounds):
+            bare_median = delays(bare)
+            differences.append(delays(ours) - bare_median)
+            bare_medians.append(bare_median)
+        drain()
+    finally:
+        leave()
+    return {
+        "bare_us": round(statistics.median(bare_medians), 2),
+        "added_us": round(statistics.median(differences), 2),
+    }

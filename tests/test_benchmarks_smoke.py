@@ -87,4 +87,5 @@ def test_quick_run_reports_floor_streams_concurrency_memory_and_targets(results)
     assert "per_event_us" in results["streaming"][0]
     assert {"threads_calls_per_s", "tasks_calls_per_s", "loop_lag_ms"} <= set(results["concurrency"])
     assert results["memory"]["calls_in_flight_after"] == 0
-    assert len(results["targets"]) == 5
+    assert len(results["targets"]) == 9
+    assert "added_us" in results["first_event"]
