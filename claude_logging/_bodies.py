@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 class StreamObserver(Protocol):
     """What a body reports to (`_streams.StreamObserver`): its bytes, how reading ended, its loss."""
 
-    def body_chunk(self, chunk: bytes, /) -> None:
-        """Bytes of the body, as read."""
+    def body_chunk(self, chunk: bytes, /) -> bool:
+        """Bytes of the body, as read; False when no more are wanted (a `Stream` parses them)."""
 
     def body_end(self, how: str, error: BaseException | None = None, /) -> None:
         """The body was read to its end (`read`), failed with `error`, or was `closed`."""
@@ -42,10 +42,14 @@ class _SyncBody(httpx2.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         observer = self.stream_observer
+        chunks = iter(self._body)
         try:
-            for chunk in self._body:
-                observer.body_chunk(chunk)
+            for chunk in chunks:
+                wanted = observer.body_chunk(chunk)
                 yield chunk
+                if not wanted:
+                    yield from chunks  # passed through without a call per chunk
+                    break
         except GeneratorExit:
             raise
         except BaseException as exc:
@@ -82,9 +86,11 @@ class _AsyncBody(httpx2.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         observer = self.stream_observer
         chunks = self._async_body.__aiter__()
+        wanted = True
         try:
             async for chunk in chunks:
-                observer.body_chunk(chunk)
+                if wanted:
+                    wanted = observer.body_chunk(chunk)
                 yield chunk
         except GeneratorExit:
             raise

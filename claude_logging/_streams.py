@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from claude_logging._calls import Call
 
 _MAX_JSON_BODY: Final = 8 * 1024 * 1024
+_DELTA_EVENT: Final = b"event: content_block_delta\n"
+_EVENT_NEWLINES: Final = 3
 _SSE_USAGE_EVENTS: Final = frozenset(
     {b"message_start", b"message_delta", b"message_stop", b"content_block_start", b"error"}
 )
@@ -43,6 +45,7 @@ class StreamObserver:
         "_buffer",
         "_completion",
         "_content_cap",
+        "_deltas_told",
         "_event_name",
         "_raw",
         "body_read",
@@ -66,6 +69,7 @@ class StreamObserver:
         self._event_name = b""
         self._content_cap = content_cap
         self._completion: list[str] | None = [] if content_cap else None
+        self._deltas_told = False
 
     def raw_only(self) -> None:
         """Read usage from the body's bytes only: a `Stream` reports to another observer."""
@@ -85,7 +89,10 @@ class StreamObserver:
         if self.done:
             return
         try:
-            self._account(get(item, "type"), item)
+            kind = item.get("type") if type(item) is dict else getattr(item, "type", None)
+            if kind == "content_block_delta" and self._deltas_told:
+                return  # most events of a stream: nothing left to learn from them
+            self._account(kind, item)
         except Exception as exc:
             self.call.event.internal_error = True
             _guard.internal_error("stream.item", exc)
@@ -103,8 +110,11 @@ class StreamObserver:
 
     # -- what the body wrapper reports -----------------------------------------------------------
 
-    def body_chunk(self, chunk: bytes) -> None:
-        """Bytes of the body; scanned only when no `Stream` parses them (raw reading)."""
+    def body_chunk(self, chunk: bytes) -> bool:
+        """Bytes of the body; scanned only when no `Stream` parses them (raw reading).
+
+        False once they are not wanted: a `Stream` parses the body and reports its events.
+        """
         raw = self._raw
         if raw is None:
             raw = self._raw = not self.parsed
@@ -114,6 +124,7 @@ class StreamObserver:
             except Exception as exc:
                 self.call.event.internal_error = True
                 _guard.internal_error("stream.raw", exc)
+        return raw
 
     def body_end(self, how: str, error: BaseException | None = None) -> None:
         """The body was read to its end, failed, or was closed."""
@@ -149,6 +160,8 @@ class StreamObserver:
                 event.first_token_mono_ns = now()
             if self._completion is not None:
                 self._collect(get(get(item, "delta"), "text"))
+            else:
+                self._deltas_told = True  # the first token's time is all a delta tells
         elif kind == "message_start":
             message = get(item, "message")
             record_message(event, message)
@@ -173,21 +186,48 @@ class StreamObserver:
             parts.append(piece)
 
     def _scan(self, chunk: bytes) -> None:
-        """Find usage in raw SSE lines, or keep a JSON body to parse at its end."""
+        """Find usage in raw SSE lines, or keep a JSON body to parse at its end.
+
+        A chunk is split into lines at once; a partial last line waits for the next chunk. The
+        data lines of `content_block_delta` events, most of a stream, are skipped once the first
+        token's time is known, without decoding them.
+        """
+        if not self._buffer and _one_delta(chunk) and self.call.event.first_token_mono_ns is not None:
+            self._event_name = b"content_block_delta"
+            return  # one whole delta event, the usual chunk of a stream: nothing to learn
+        lines = self._whole_lines(chunk)
+        event = self.call.event
+        for line in lines:
+            if line.startswith(b"data:"):
+                if self._event_name == b"content_block_delta" and event.first_token_mono_ns is not None:
+                    continue
+                self._scan_line(line.rstrip(b"\r"))
+            elif line.startswith(b"event:"):
+                self._event_name = line[6:].strip()
+
+    def _whole_lines(self, chunk: bytes) -> list[bytes]:
+        """The complete SSE lines the buffer and `chunk` hold (none while a JSON body is kept whole)."""
         buffer = self._buffer
-        buffer += chunk
-        if self._event_name == b"" and not buffer.lstrip().startswith((b"event", b"data", b":")):
-            if len(buffer) > _MAX_JSON_BODY:
-                self._raw = False  # too large to keep; the event goes without usage
-                buffer.clear()
-            return
-        while True:
-            end = buffer.find(b"\n")
-            if end < 0:
-                return
-            line = bytes(buffer[:end]).rstrip(b"\r")
-            del buffer[: end + 1]
-            self._scan_line(line)
+        if self._event_name == b"":
+            buffer += chunk
+            if not buffer.lstrip().startswith((b"event", b"data", b":")):
+                if len(buffer) > _MAX_JSON_BODY:
+                    self._raw = False  # too large to keep; the event goes without usage
+                    buffer.clear()
+                return []
+            data = bytes(buffer)
+            buffer.clear()
+        elif buffer:
+            buffer += chunk
+            data = bytes(buffer)
+            buffer.clear()
+        else:
+            data = chunk
+        lines = data.split(b"\n")
+        rest = lines.pop()
+        if rest:
+            buffer += rest
+        return lines
 
     def _scan_line(self, line: bytes) -> None:
         if line.startswith(b"event:"):
@@ -249,6 +289,13 @@ class StreamObserver:
         self.done = True
         self._close_record()
         self.call.fail(error)
+
+
+def _one_delta(chunk: bytes) -> bool:
+    """Whether `chunk` is exactly one `content_block_delta` event: its two lines and the blank one."""
+    return (
+        chunk.startswith(_DELTA_EVENT) and chunk.endswith(b"\n\n") and chunk.count(b"\n") == _EVENT_NEWLINES
+    )
 
 
 def _forward(inner: object, method: str, *args: object) -> None:
