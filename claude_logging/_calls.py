@@ -9,6 +9,7 @@ flight as `incomplete`; a forked child forgets the parent's calls.
 
 from __future__ import annotations
 
+import operator
 import os
 import sys
 import threading
@@ -220,6 +221,12 @@ _API_FAILURE: Final = (
 """What a failed API call inside a scope tells the scope, whatever exception the scope ends with."""
 
 
+_summed_of: Final = operator.attrgetter(*_SUMMED)
+_last_wins_of: Final = operator.attrgetter(*_LAST_WINS)
+_first_wins_of: Final = operator.attrgetter(*_FIRST_WINS)
+"""Each list's values of an event in one C call: most are None, and merging runs once per API call."""
+
+
 def merge(scope: Event, call: Event, *, late: bool) -> None:
     """Fold the record of an API call (`call`) into its scope's record (`scope`).
 
@@ -227,17 +234,15 @@ def merge(scope: Event, call: Event, *, late: bool) -> None:
     headroom come from the last call. A call that completes after the scope's own code ended
     (the stream a decorated function returned) decides the outcome when it did not succeed.
     """
-    for name in _SUMMED:
-        part = getattr(call, name)
+    for name, part in zip(_SUMMED, _summed_of(call), strict=True):
         if part is not None:
             total = getattr(scope, name)
             setattr(scope, name, part if total is None else total + part)
-    for name in _LAST_WINS:
-        value = getattr(call, name)
+    for name, value in zip(_LAST_WINS, _last_wins_of(call), strict=True):
         if value is not None:
             setattr(scope, name, value)
-    for name in _FIRST_WINS:
-        if getattr(scope, name) is None:
+    for name, mine in zip(_FIRST_WINS, _first_wins_of(scope), strict=True):
+        if mine is None:
             setattr(scope, name, getattr(call, name))
     scope.api_calls += call.api_calls
     _merge_status(scope, call)
