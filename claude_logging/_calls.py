@@ -288,7 +288,7 @@ def _merge_late(scope: Event, call: Event) -> None:
 
 def new_event() -> Event:
     """A record stamped with the wall and monotonic clocks now."""
-    return Event(start_wall_ns=wall(), start_mono_ns=now())
+    return Event.started(wall(), now())
 
 
 def sweep(outcome: Outcome = INCOMPLETE) -> None:

@@ -172,10 +172,13 @@ def _wanted_headers(headers: Any) -> dict[str, str]:
     found: dict[str, str] = {}
     items = getattr(headers, "_list", None)
     if _httpx_layout(items):
-        for _, name, value in items:
-            if name in _HEADER_NAMES:
-                _add_header(found, headers, name, value)
-        return found
+        by_name = {name: value for _, name, value in items}
+        if len(by_name) == len(items):  # no name repeated (else the loop below joins the values)
+            for name in _HEADER_NAMES:
+                value = by_name.get(name)
+                if value is not None:
+                    _add_header(found, headers, name, value)
+            return found
     for raw_name, value in headers.raw:
         name = raw_name.lower()
         if name in _HEADER_NAMES:

@@ -27,12 +27,23 @@ RUN_EVENT_NAME: Final = "claude.run"
 EVENT_NAMES: Final = frozenset({EVENT_NAME, RUN_EVENT_NAME})
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class Event:
     """One logical call as captured: a call, its retries and the reading of its stream.
 
     `None` means unknown. Token counts are Anthropic's own (input excludes cache reads and writes).
+    Every default is immutable and stays a class attribute until a capture sets it on the event,
+    so `started()` makes a record by setting its two clocks only (no slots: a slotted record of
+    some eighty fields costs a store per field at each call).
     """
+
+    @classmethod
+    def started(cls, wall_ns: int, mono_ns: int) -> Event:
+        """A record of a call that started at these clock readings, every other field at its default."""
+        event = object.__new__(cls)
+        event.start_wall_ns = wall_ns
+        event.start_mono_ns = mono_ns
+        return event
 
     start_wall_ns: int
     """Wall-clock time at the start, for the event's timestamp."""

@@ -156,7 +156,7 @@ def record(scope: Call, value: object) -> None:
 
 def _part(scope: Call) -> Event:
     """A record for one response inside `scope`, on the scope's clock."""
-    return Event(start_wall_ns=scope.event.start_wall_ns, start_mono_ns=scope.event.start_mono_ns)
+    return Event.started(scope.event.start_wall_ns, scope.event.start_mono_ns)
 
 
 def _fold_message(scope: Call, message: object, headers: object = None) -> None:

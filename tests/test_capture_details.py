@@ -15,9 +15,17 @@ from anthropic import Anthropic, AnthropicBedrock, AnthropicVertex
 from anthropic.lib.foundry import AnthropicFoundry
 from anthropic.types import Message, Usage
 from conftest import ask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import claude_logging
-from claude_logging._capture import record_message, record_usage, request_fields
+from claude_logging._capture import (
+    _HEADER_NAMES,
+    _wanted_headers,
+    record_message,
+    record_usage,
+    request_fields,
+)
 from claude_logging._event import Event
 from claude_logging.testing import message, stream
 
@@ -322,3 +330,18 @@ def test_stream_readers_for_content_blocks_and_delta_stop_details():
     record_stop_details(event, delta.delta.stop_details)
 
     assert (event.tool_use_count, event.tool_use_names, event.refusal_category) == (2, ["a", "b"], "cyber")
+
+
+_WANTED = sorted(name.decode() for name in _HEADER_NAMES)
+_header_names = st.sampled_from([*_WANTED, "content-type", "x-other", "via"]).flatmap(
+    lambda name: st.sampled_from([name, name.upper(), name.title()])
+)
+
+
+@given(st.lists(st.tuples(_header_names, st.text(alphabet="0123456789abc ,", max_size=8)), max_size=30))
+@settings(max_examples=300)
+def test_the_headers_read_are_exactly_what_httpx_get_returns(pairs: list[tuple[str, str]]) -> None:
+    """Any case, any order, repeated names (joined with ", " as `get()` joins them), missing ones."""
+    headers = httpx2.Headers(pairs)
+    expected = {name: headers[name] for name in _WANTED if name in headers}
+    assert _wanted_headers(headers) == expected
