@@ -29,8 +29,30 @@ _PLATFORM_HOSTS: Final = (
 )
 
 
+_SETTINGS: Final = frozenset(
+    {
+        "thinking",
+        "output_config",
+        "output_format",
+        "stop_sequences",
+        "tools",
+        "tool_choice",
+        "workspace_id",
+        "user_profile_id",
+        "temperature",
+        "top_p",
+        "top_k",
+    }
+)
+"""The body keys `record_settings` reads besides the model."""
+_VALUES: Final = (str, int, float, list, tuple)
+
+
 def record_settings(event: Event, body: Mapping[str, object]) -> None:
     """The request's bill-shaping settings (see module docstring); absent or odd values leave fields unset."""
+    if not _sets_any(body):
+        _record_model_platform(event, body.get("model"))
+        return
     thinking = body.get("thinking")
     kind = text(get(thinking, "type")) if is_mapping(thinking) else None
     if kind is not None:
@@ -55,6 +77,15 @@ def record_settings(event: Event, body: Mapping[str, object]) -> None:
             setattr(event, key, value[:MAX_ID_CHARS])
     _record_sampling(event, body)
     _record_model_platform(event, body.get("model"))
+
+
+def _sets_any(body: Mapping[str, object]) -> bool:
+    """Whether a setting in `body` holds a value: most requests carry the SDK's `Omit` markers only."""
+    for key in body.keys() & _SETTINGS:
+        value = body[key]
+        if isinstance(value, _VALUES) or is_mapping(value):
+            return True
+    return False
 
 
 _REQUEST_HEADERS: Final = (
