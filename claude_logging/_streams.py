@@ -48,6 +48,7 @@ class StreamObserver:
         "_deltas_told",
         "_event_name",
         "_raw",
+        "_start",
         "body_read",
         "call",
         "done",
@@ -70,6 +71,7 @@ class StreamObserver:
         self._content_cap = content_cap
         self._completion: list[str] | None = [] if content_cap else None
         self._deltas_told = False
+        self._start: object = None
 
     def raw_only(self) -> None:
         """Read usage from the body's bytes only: a `Stream` reports to another observer."""
@@ -163,9 +165,10 @@ class StreamObserver:
             else:
                 self._deltas_told = True  # the first token's time is all a delta tells
         elif kind == "message_start":
-            message = get(item, "message")
-            record_message(event, message)
+            self._settle_start()
+            self._start = item  # read later: the first event reaches the application untouched
         elif kind == "message_delta":
+            self._settle_start()  # its usage is replaced by the delta's, as the SDK accumulates it
             usage = get(item, "usage")
             record_usage(event, usage)
             record_delta_usage(event, usage)
@@ -178,6 +181,12 @@ class StreamObserver:
             record_content_block(event, get(item, "content_block"))
         elif kind == "message_stop":
             self.saw_stop = True
+
+    def _settle_start(self) -> None:
+        """Record the `message_start` event kept aside (model, id, input and cache tokens), once."""
+        start, self._start = self._start, None
+        if start is not None:
+            record_message(self.call.event, get(start, "message"))
 
     def _collect(self, piece: object) -> None:
         parts = self._completion
@@ -277,6 +286,11 @@ class StreamObserver:
         self.call.finish(outcome)
 
     def _close_record(self) -> None:
+        try:
+            self._settle_start()
+        except Exception as exc:
+            self.call.event.internal_error = True
+            _guard.internal_error("stream.start", exc)
         event = self.call.event
         if event.stream:
             event.stream_completed = self.saw_stop
