@@ -203,7 +203,6 @@ LENIENT = {
     "-nan": obj(E, '"latency_ms": -nan '),
     "a second event key": obj(E, '"model":"m"', '"event":"other"'),
     "an escaped second event key": obj(E, '"\\u0065vent":"other"'),
-    "an escaped event key": obj('"\\u0065vent":"claude.call"', '"model":"m"'),
     "the first of two event keys": obj('"event":"other"', E),
     "nesting deeper than Python's limit": obj(E, '"x":' + "[" * 5000 + "1" + "]" * 5000),
     "an int longer than Python's limit": obj(E, '"x":' + "7" * 5000),
@@ -232,6 +231,32 @@ def test_lines_duckdb_reads_more_leniently_than_python_give_the_exact_report(tmp
     assert sure < read or read < line_count(path)  # not taken for a file of events
     exact = build([str(path)], Options(), fast=False).as_dict()
     assert build([str(path)], Options()).as_dict() == exact
+
+
+ALIKE = {
+    "an escaped event key": obj('"\\u0065vent":"claude.call"', '"model":"m"'),
+    "escaped keys the report reads": obj(E, '"\\u006dodel":"claude-opus-4-6"', '"cost\\u005fusd":0.5'),
+    "an escaped value": obj(E, '"model":"claude-\\u006fpus-4-6"', '"tenant_id":"t\\u00e9"'),
+}
+
+
+@pytest.mark.parametrize("name", ALIKE)
+def test_lines_both_readers_decode_alike_are_read_by_duckdb_as_they_are(tmp_path, monkeypatch, name):
+    """Escapes in keys and values: DuckDB decodes them as Python does, so the file is read as it is.
+
+    (Past the first 64 KiB, which only lines holding `"event":"claude.call"` as written may fill.)
+    """
+    path = write(tmp_path / "app.log", [*EVENTS * 5, ALIKE[name], *EVENTS])
+    exact = build([str(path)], Options(), fast=False).as_dict()
+
+    def not_called(*args, **kwargs):
+        raise AssertionError(args)
+
+    monkeypatch.setattr(_run, "normalise_chunk", not_called)
+    fast = build([str(path)], Options()).as_dict()
+
+    assert exact == fast
+    assert fast["lines"]["events"] == 6 * len(EVENTS) + 1
 
 
 def test_a_byte_order_mark_at_the_start_is_not_read_past(tmp_path):

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Final
 
+from claude_logging._report._verify import IS_EVENT
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
 TS: Final = '"__claude_logging_started"'
 """The parsed start time: a name no event field can take (a user field may be called `ts`)."""
+_IS_EVENT_COLUMN: Final = '"__claude_logging_is_event"'
 
 CORE_COLUMNS: Final = (
     "timestamp",
@@ -133,9 +136,15 @@ def read_columns(options: Options) -> frozenset[str]:
     return frozenset((*CORE_COLUMNS, *_extra_columns(options)))
 
 
-def load(con: Any, files: list[Path], options: Options) -> None:
-    """Create the `events` table from the normalised files, typed, with the filters applied."""
+def load(con: Any, files: list[Path], options: Options, *, check_events: bool = False) -> None:
+    """Create the `events` table from the normalised files, typed, with the filters applied.
+
+    `check_events` also reads each line's `event` (`_verify.IS_EVENT`), for files DuckDB reads as
+    they are: every line that is not an event is kept, whatever the filters, for `non_events`.
+    """
     columns = dict.fromkeys((*CORE_COLUMNS, *_extra_columns(options)), "VARCHAR")
+    if check_events:
+        columns["event"] = "VARCHAR"
     numeric = {
         "input_tokens": "BIGINT",
         "output_tokens": "BIGINT",
@@ -162,6 +171,8 @@ def load(con: Any, files: list[Path], options: Options) -> None:
         else:
             select.append(f"TRY_CAST({quote(name)} AS {kind}) AS {name}" if kind else quote(name))
     select += [quote(name) for name in _extra_columns(options)]
+    if check_events:
+        select.append(f"{IS_EVENT} AS {_IS_EVENT_COLUMN}")
     conditions: list[str] = ["TRUE"]
     parameters: list[object] = [[str(path) for path in files], columns]
     if options.since is not None:
@@ -175,11 +186,19 @@ def load(con: Any, files: list[Path], options: Options) -> None:
         parameters.append(value)
     # One pass, the text columns never stored: `raw` is the file's fields as text, as read.
     raw = "SELECT * FROM read_json(?, format='newline_delimited', columns=?, maximum_object_size=16777216)"
+    kept = " AND ".join(conditions)
+    if check_events:
+        kept = f"({kept}) OR NOT {IS_EVENT}"
     con.execute(
-        f"CREATE TABLE events AS SELECT {', '.join(select)} FROM ({raw}) AS raw "  # noqa: S608 - identifiers quoted, values bound
-        f"WHERE {' AND '.join(conditions)}",
+        f"CREATE TABLE events AS SELECT {', '.join(select)} FROM ({raw}) AS raw WHERE {kept}",  # noqa: S608 - identifiers quoted, values bound
         parameters,
     )
+
+
+def non_events(con: Any) -> int:
+    """Lines of the `events` table, loaded with `check_events`, that are not flat events."""
+    count: int = con.execute(f"SELECT count(*) FROM events WHERE NOT {_IS_EVENT_COLUMN}").fetchone()[0]  # noqa: S608 - constant SQL
+    return count
 
 
 def _rows(con: Any, sql: str, parameters: list[Any] | None = None) -> list[dict[str, Any]]:

@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from claude_logging._report._engine import Options, Report, empty_report, load, read_columns, summarise
+from claude_logging._report._engine import (
+    Options,
+    Report,
+    empty_report,
+    load,
+    non_events,
+    read_columns,
+    summarise,
+)
 from claude_logging._report._reader import (
     GZIP_MAGIC,
     MAX_UNPACKED,
@@ -33,7 +41,7 @@ from claude_logging._report._reader import (
     normalise_chunk,
     unpack,
 )
-from claude_logging._report._verify import blank_count, line_count, read_events
+from claude_logging._report._verify import blank_count, ends_with_newline, line_count, read_events, scan
 
 CHUNK_BYTES = 32 * 1024 * 1024
 """A worker's share of a big file: small enough to balance the workers and show progress."""
@@ -94,34 +102,51 @@ def build(
         if not fast:
             return exact()
         counts, files, read_as_is = _read_all(inputs, Path(scratch) / "read", duckdb, tick, watch)
-        report = _summarise_or(exact, duckdb, counts, files, options)
-        if _snapshot(read_as_is) == read_as_is:
+        report = _summarise_or(exact, duckdb, counts, files, options, check=bool(read_as_is))
+        if report is not None and _snapshot(read_as_is) == read_as_is:
             return report
-        # A file DuckDB read as it is changed meanwhile (a log being written), so its line counts may
-        # not be its events': read the files again through Python, which reads each line once.
+        # A file DuckDB read as it is held a line that is not a flat event, or changed meanwhile (a
+        # log being written), so its line counts may not be its events': read the files again
+        # through Python, which reads each line once.
         counts, files, _ = _read_all(inputs, Path(scratch) / "read-again", duckdb, tick, watch, as_is=False)
-        return _summarise_or(exact, duckdb, counts, files, options)
+        return _summarise_or(exact, duckdb, counts, files, options) or exact()
 
 
 def _summarise_or(
-    exact: Callable[[], Report], duckdb: Any, counts: LineCounts, files: list[Path], options: Options
-) -> Report:
+    exact: Callable[[], Report],
+    duckdb: Any,
+    counts: LineCounts,
+    files: list[Path],
+    options: Options,
+    *,
+    check: bool = False,
+) -> Report | None:
     """`_summarise`, or the `exact` report when DuckDB refuses a line it was handed unparsed.
 
     DuckDB fails on a line that holds a field the report reads twice (the exact reader counts
     such a line as malformed); rare, so it is cheaper to read again than to check every line.
+    With `check` (files read as they are among `files`), None instead, and when not every line
+    is an event.
     """
     try:
-        return _summarise(duckdb, counts, files, options)
-    except duckdb.InvalidInputException:
-        return exact()
+        return _summarise(duckdb, counts, files, options, check=check)
+    except (duckdb.InvalidInputException, _NotAllEventsError):
+        return None if check else exact()
 
 
-def _summarise(duckdb: Any, counts: LineCounts, files: list[Path], options: Options) -> Report:
+class _NotAllEventsError(Exception):
+    """A file read as it is holds a line that is not a flat event."""
+
+
+def _summarise(
+    duckdb: Any, counts: LineCounts, files: list[Path], options: Options, *, check: bool = False
+) -> Report:
     if counts.events == 0:
         return empty_report(counts)
     with connect(duckdb) as con:  # after the workers: no engine threads when they fork
-        load(con, files, options)
+        load(con, files, options, check_events=check)
+        if check and non_events(con):
+            raise _NotAllEventsError
         return summarise(con, counts, options)
 
 
@@ -194,7 +219,7 @@ def _read_all(
     scratch.mkdir()
     paths = [item.path for item in inputs]
     before = _snapshot(paths) if duckdb and as_is else {}
-    direct = _read_directly(paths, scratch, duckdb) if duckdb and as_is else {}
+    direct = _read_directly(paths, before, scratch, duckdb) if duckdb and as_is else {}
     done = sum(inputs[index].weight for index in direct)
     progress(done)
     shares: dict[int, list[_Share]] = {}
@@ -231,11 +256,14 @@ def _scaled(share: _Share, item: _Input) -> int:
     return (share.end - share.start) * item.weight // size if size else 0
 
 
-def _read_directly(paths: list[Path], scratch: Path, duckdb: Any) -> dict[int, tuple[LineCounts, Path]]:
+def _read_directly(
+    paths: list[Path], sizes: dict[Path, tuple[int, int]], scratch: Path, duckdb: Any
+) -> dict[int, tuple[LineCounts, Path]]:
     """The plain files DuckDB reads as they are: their counts and the path DuckDB reads them by.
 
-    DuckDB reads each through a link of our own naming (a user's file name may hold glob
-    characters that DuckDB would expand).
+    The text of their lines passes `_verify`'s check here; that every line is an event is checked
+    as the events are loaded (`load(check_events=True)`). DuckDB reads each through a link of our
+    own naming (a user's file name may hold glob characters that DuckDB would expand).
     """
     links: dict[int, Path] = {}
     for index, path in enumerate(paths):
@@ -250,18 +278,22 @@ def _read_directly(paths: list[Path], scratch: Path, duckdb: Any) -> dict[int, t
         return {}
     try:
         with connect(duckdb) as con:  # closed before any worker forks
-            read = read_events(con, list(links.values()))
+            scans = scan(con, list(links.values()))
     except duckdb.Error:
         return {}
     direct: dict[int, tuple[LineCounts, Path]] = {}
     for index, link in links.items():
-        rows, events = read[link]
-        if events != rows:
+        read = scans[link]
+        if read.refused:
+            continue
+        size = sizes[paths[index]][0]
+        if read.covers(size) and ends_with_newline(link, size):
+            direct[index] = (LineCounts(events=read.lines), link)
             continue
         # DuckDB skips blank lines: the others must be exactly the lines DuckDB read (blank: rare)
         lines = line_count(link)
-        if rows == lines or rows == lines - blank_count(link):
-            direct[index] = (LineCounts(events=rows, blank=lines - rows), link)
+        if read.lines in {lines, lines - blank_count(link)}:
+            direct[index] = (LineCounts(events=read.lines, blank=lines - read.lines), link)
     return direct
 
 
