@@ -201,21 +201,39 @@ def non_events(con: Any) -> int:
     return count
 
 
+_QUANTILES: Final = {
+    "latency_quantiles": ("p50_latency_ms", "p95_latency_ms", "p99_latency_ms"),
+    "ttft_quantiles": ("p50_ttft_ms", "p95_ttft_ms"),
+}
+"""Columns of several percentiles of one field, computed from one sorted copy of its values."""
+_LATENCY_QUANTILES: Final = "quantile_cont(latency_ms, [0.5, 0.95, 0.99]) AS latency_quantiles"
+
+
 def _rows(con: Any, sql: str, parameters: list[Any] | None = None) -> list[dict[str, Any]]:
     cursor = con.execute(sql, parameters or [])
     names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [_spread(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+def _spread(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with each list of percentiles (`_QUANTILES`) as columns of their own, in its place."""
+    if not _QUANTILES.keys() & row.keys():
+        return row
+    spread: dict[str, Any] = {}
+    for name, value in row.items():
+        if name in _QUANTILES:
+            spread.update(zip(_QUANTILES[name], value or [None] * len(_QUANTILES[name]), strict=True))
+        else:
+            spread[name] = value
+    return spread
 
 
 _GROUP_METRICS: Final = f"""
     count(*) AS calls,
     count_if({_IS_ERROR}) AS errors,
     count_if({_IS_ERROR}) / count(*) AS error_rate,
-    quantile_cont(latency_ms, 0.5) AS p50_latency_ms,
-    quantile_cont(latency_ms, 0.95) AS p95_latency_ms,
-    quantile_cont(latency_ms, 0.99) AS p99_latency_ms,
-    quantile_cont(time_to_first_token_ms, 0.5) AS p50_ttft_ms,
-    quantile_cont(time_to_first_token_ms, 0.95) AS p95_ttft_ms,
+    {_LATENCY_QUANTILES},
+    quantile_cont(time_to_first_token_ms, [0.5, 0.95]) AS ttft_quantiles,
     sum(input_tokens) AS input_tokens,
     sum(output_tokens) AS output_tokens,
     sum(cache_read_input_tokens) AS cache_read_input_tokens,
@@ -281,9 +299,7 @@ def _timeline(con: Any, width: int) -> list[dict[str, Any]]:
         f"""SELECT time_bucket(INTERVAL '{width} seconds', {TS}, TIMESTAMP '2000-01-01') AS bucket,
             count(*) AS calls, count_if({_IS_ERROR}) AS errors,
             count_if({_IS_ERROR}) / count(*) AS error_rate,
-            quantile_cont(latency_ms, 0.5) AS p50_latency_ms,
-            quantile_cont(latency_ms, 0.95) AS p95_latency_ms,
-            quantile_cont(latency_ms, 0.99) AS p99_latency_ms,
+            {_LATENCY_QUANTILES},
             sum(cost_usd) AS cost_usd
         FROM events WHERE {TS} IS NOT NULL GROUP BY 1 ORDER BY 1""",  # noqa: S608 - width is an int
     )

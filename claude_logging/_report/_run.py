@@ -14,11 +14,9 @@ Standard input is first copied to a file, so that it can be read again.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import tempfile
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -331,6 +329,10 @@ def _normalise(
     """
     workers = _workers()
     if workers > 1 and len(shares) > 1:
+        # imported here: a file DuckDB reads as it is needs no workers, and the command starts sooner
+        import multiprocessing  # noqa: PLC0415
+        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
         # fork starts a worker with nothing to import again, but only a single-threaded process
         # may fork safely; anywhere else (an app, a test runner) the workers are spawned.
         single = threading.active_count() == 1
