@@ -314,6 +314,40 @@ def test_a_clean_file_is_read_by_duckdb_as_it_is(tmp_path, monkeypatch):
         assert build([str(path)], Options()).as_dict()["lines"]["events"] == len(EVENTS)
 
 
+def test_a_file_of_exactly_its_lines_is_not_counted_in_python(tmp_path, monkeypatch):
+    """Lines and newlines adding up to the file's size prove DuckDB read every line: no count in Python."""
+
+    def not_called(*args, **kwargs):
+        raise AssertionError(args)
+
+    monkeypatch.setattr(_run, "line_count", not_called)
+    monkeypatch.setattr(_run, "normalise_chunk", not_called)
+    for name in ("clean", "clean, json.dumps separators"):
+        lines, end = FILES[name]
+        path = write(tmp_path / "clean.log", lines, end=end)
+        assert build([str(path)], Options()).as_dict()["lines"]["events"] == len(EVENTS)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "\n".join([*EVENTS[:5], "", *EVENTS[5:]]),  # one byte too many, and no last newline
+        "\n".join(EVENTS) + "\n\n",
+        "\n" + "\n".join(EVENTS) + "\n",
+        " " + "\n".join(EVENTS),
+        "\n".join(EVENTS).replace("\n", "\r", 1) + "\n",  # a carriage return that does not end a line
+    ],
+)
+def test_a_file_that_is_not_exactly_its_lines_is_counted_as_the_exact_reader_counts(tmp_path, data):
+    """Blank lines or whitespace the sizes could hide, and a lone CR: counts and figures stay exact."""
+    path = tmp_path / "almost.log"
+    path.write_text(data)
+
+    exact, fast = both([path])
+
+    assert exact == fast
+
+
 def test_a_file_written_to_while_it_is_read_is_read_again_in_python(tmp_path):
     """A live log grows after DuckDB's check: the report is Python's, of the whole file, consistent."""
     path = write(tmp_path / "live.log", EVENTS[:30])
