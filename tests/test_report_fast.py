@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from claude_logging._render import encode_line
 from claude_logging._report import _reader, _run
-from claude_logging._report._engine import Options
+from claude_logging._report._engine import Options, load, read_columns
 from claude_logging._report._reader import LineCounts, normalise
 from claude_logging._report._run import build
 from claude_logging._report._verify import blank_count, line_count, read_events
@@ -433,8 +433,19 @@ def lenient_lines(draw) -> str:
 
 
 def python_says(text: str) -> LineCounts:
-    """How the exact reader counts one line."""
-    return _reader._normalise_lines(iter([text.encode("utf-8", "surrogatepass") + b"\n"]), _Sink())
+    """How the exact reader counts one line (a field the report reads, twice: malformed)."""
+    line = text.encode("utf-8", "surrogatepass") + b"\n"
+    return _reader._normalise_lines(iter([line]), _Sink(), watch=read_columns(Options()))
+
+
+def load_refuses(path: Path) -> bool:
+    """Whether loading the file fails (a field the report reads is there twice): the report is then exact."""
+    with duckdb.connect() as con:
+        try:
+            load(con, [path], Options())
+        except duckdb.InvalidInputException:
+            return True
+    return False
 
 
 class _Sink:
@@ -444,8 +455,13 @@ class _Sink:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(lenient_lines(), min_size=1, max_size=12))
+@example(lines=['{"event":"claude.call","model":"a","model":"b"}', '{"event":"claude.call","x":1,"x":2}'])
 def test_a_line_duckdb_takes_for_an_event_is_one_for_python(tmp_path_factory, lines):
-    """Soundness of the check: whatever DuckDB confirms, Python reads as a flat event too."""
+    """Soundness of the check: whatever DuckDB confirms, Python reads as a flat event too.
+
+    Or the line holds a field the report reads twice: the check leaves that to the load, which
+    fails on it, and the report is then read in Python.
+    """
     folder = tmp_path_factory.mktemp("lines")
     files = [write(folder / f"{index}.ndjson", [text]) for index, text in enumerate(lines)]
 
@@ -454,7 +470,7 @@ def test_a_line_duckdb_takes_for_an_event_is_one_for_python(tmp_path_factory, li
 
     for text, path in zip(lines, files, strict=True):
         if read[path] == (1, 1):
-            assert python_says(text).events == 1, text
+            assert python_says(text).events == 1 or load_refuses(path), text
 
 
 OTHER_SCHEMAS_KEYS = ["ddsource", "service", "status", "ecs.version", "event.action", "log.level"]
