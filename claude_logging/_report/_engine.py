@@ -184,8 +184,12 @@ def load(con: Any, files: list[Path], options: Options, *, check_events: bool = 
     for name, value in options.where:
         conditions.append(f"CAST({quote(name)} AS VARCHAR) = ?")
         parameters.append(value)
-    # One pass, the text columns never stored: `raw` is the file's fields as text, as read.
-    raw = "SELECT * FROM read_json(?, format='newline_delimited', columns=?, maximum_object_size=16777216)"
+    # One pass, the text columns never stored: `raw` is the file's fields as text, as read. Every
+    # line is an object (`records=true`), which DuckDB would otherwise sample each file to find.
+    raw = (
+        "SELECT * FROM read_json(?, format='newline_delimited', records=true, columns=?, "
+        "maximum_object_size=16777216)"
+    )
     kept = " AND ".join(conditions)
     if check_events:
         kept = f"({kept}) OR NOT {IS_EVENT}"

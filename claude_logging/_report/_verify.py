@@ -113,19 +113,34 @@ def scan(con: Any, files: Sequence[Path]) -> dict[Path, Scan]:
     return {path: read.get(path, Scan()) for path in files}
 
 
-def events_read(con: Any, path: Path) -> int | None:
-    """How many lines of a plain file are flat events to DuckDB; None if it refuses the file."""
+def events_read(con: Any, files: Sequence[Path]) -> dict[Path, int | None]:
+    """How many lines of each plain file are flat events to DuckDB; None for a file it refuses.
+
+    One query reads them all; if DuckDB refuses one (a key read twice, where Python keeps the last
+    `event`), each file is read on its own to tell which. Every line is an object (`records=true`):
+    left to find that out, DuckDB samples each file, which costs more than reading one column.
+    """
     import duckdb  # noqa: PLC0415 - optional dependency, present once a connection is
 
+    def count(paths: list[str]) -> dict[Path, int | None]:
+        cursor = con.execute(
+            f"SELECT filename, count_if({IS_EVENT}) FROM read_json(?, format='newline_delimited', "  # noqa: S608 - constant SQL
+            "records=true, columns={'event': 'VARCHAR'}, maximum_object_size=16777216, "
+            "compression='none', filename=true) GROUP BY filename",
+            [paths],
+        )
+        return {Path(name): int(events) for name, events in cursor.fetchall()}
+
     try:
-        (events,) = con.execute(
-            f"SELECT count_if({IS_EVENT}) FROM read_json(?, format='newline_delimited', "  # noqa: S608 - constant SQL
-            "columns={'event': 'VARCHAR'}, maximum_object_size=16777216, compression='none')",
-            [str(path)],
-        ).fetchone()
-    except duckdb.Error:  # a key read twice (Python keeps the last `event`), or not JSON
-        return None
-    return int(events)
+        read = count([str(path) for path in files])
+    except duckdb.Error:
+        read = {}
+        for path in files:
+            try:
+                read.update(count([str(path)]))
+            except duckdb.Error:
+                read[path] = None
+    return {path: read.get(path, 0) for path in files}
 
 
 def read_events(con: Any, files: Sequence[Path]) -> dict[Path, tuple[int, int]]:
@@ -134,11 +149,14 @@ def read_events(con: Any, files: Sequence[Path]) -> dict[Path, tuple[int, int]]:
     Whitespace-only lines are not read. A file is all events when both numbers are its number of
     lines but blank ones.
     """
+    if not files:
+        return {}
     scans = scan(con, files)
+    events = events_read(con, files)
     read = {}
     for path in files:
-        events = events_read(con, path)
-        sure = 0 if events is None else max(0, events - scans[path].refused)
+        found = events[path]
+        sure = 0 if found is None else max(0, found - scans[path].refused)
         read[path] = (scans[path].lines, sure)
     return read
 
