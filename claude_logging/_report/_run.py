@@ -261,7 +261,7 @@ def _scaled(share: _Share, item: _Input) -> int:
 
 
 def _read_directly(
-    paths: list[Path], sizes: dict[Path, tuple[int, int]], scratch: Path, duckdb: Any
+    paths: list[Path], snapshot: dict[Path, tuple[int, int]], scratch: Path, duckdb: Any
 ) -> dict[int, tuple[LineCounts, Path]]:
     """The plain files DuckDB reads as they are: their counts and the path DuckDB reads them by.
 
@@ -290,13 +290,13 @@ def _read_directly(
         read = scans[link]
         if read.refused:
             continue
-        size = sizes[paths[index]][0]
+        size = snapshot[paths[index]][0]  # as it was before DuckDB read it
         if read.covers(size) and ends_with_newline(link, size):
             direct[index] = (LineCounts(events=read.lines), link)
             continue
         # DuckDB skips blank lines: the others must be exactly the lines DuckDB read (blank: rare)
         lines = line_count(link)
-        if read.lines in {lines, lines - blank_count(link)}:
+        if read.lines == lines or read.lines == lines - blank_count(link):  # counted only if needed
             direct[index] = (LineCounts(events=read.lines, blank=lines - read.lines), link)
     return direct
 
