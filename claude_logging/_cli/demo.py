@@ -27,7 +27,7 @@ from claude_logging import _calls
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-from claude_logging._fake_api import FakeAnthropicAPI, ReceivedRequest, Reply, error, message, stall, stream
+    from claude_logging._fake_api import ReceivedRequest, Reply
 
 MODELS = (("claude-sonnet-4-6", 0.55), ("claude-haiku-4-5", 0.30), ("claude-opus-4-6", 0.15))
 _PLAN_HEADER = "x-claude-logging-demo-plan"
@@ -157,6 +157,9 @@ def _random_plans(args: argparse.Namespace, rng: random.Random) -> list[Plan]:
 
 
 def _plan(kind: str, rng: random.Random, tenant: str, user: str) -> Plan:
+    # The fake API (and the HTTP stack under it) is imported when the demo runs, not for every command.
+    from claude_logging._fake_api import error, message, stall, stream  # noqa: PLC0415
+
     model = rng.choices([name for name, _ in MODELS], [weight for _, weight in MODELS])[0]
     delay = {"claude-haiku-4-5": 0.002, "claude-sonnet-4-6": 0.006, "claude-opus-4-6": 0.012}[model]
     text = rng.choice(_ANSWERS) * rng.randint(1, 6)
@@ -206,6 +209,8 @@ def _plan(kind: str, rng: random.Random, tenant: str, user: str) -> Plan:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo calls; events go to stdout, a one-line summary to stderr."""
+    from claude_logging._fake_api import FakeAnthropicAPI  # noqa: PLC0415 - see _plan
+
     rng = random.Random(args.seed)  # noqa: S311 - demo traffic, not secrets
     plans = _tour(rng) if args.calls is None else _random_plans(args, rng)
     lock = threading.Lock()

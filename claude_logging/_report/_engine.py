@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Final
 
+from claude_logging._report._verify import IS_EVENT
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
 TS: Final = '"__claude_logging_started"'
 """The parsed start time: a name no event field can take (a user field may be called `ts`)."""
+_IS_EVENT_COLUMN: Final = '"__claude_logging_is_event"'
 
 CORE_COLUMNS: Final = (
     "timestamp",
@@ -133,9 +136,15 @@ def read_columns(options: Options) -> frozenset[str]:
     return frozenset((*CORE_COLUMNS, *_extra_columns(options)))
 
 
-def load(con: Any, files: list[Path], options: Options) -> None:
-    """Create the `events` table from the normalised files, typed, with the filters applied."""
+def load(con: Any, files: list[Path], options: Options, *, check_events: bool = False) -> None:
+    """Create the `events` table from the normalised files, typed, with the filters applied.
+
+    `check_events` also reads each line's `event` (`_verify.IS_EVENT`), for files DuckDB reads as
+    they are: every line that is not an event is kept, whatever the filters, for `non_events`.
+    """
     columns = dict.fromkeys((*CORE_COLUMNS, *_extra_columns(options)), "VARCHAR")
+    if check_events:
+        columns["event"] = "VARCHAR"
     numeric = {
         "input_tokens": "BIGINT",
         "output_tokens": "BIGINT",
@@ -162,6 +171,8 @@ def load(con: Any, files: list[Path], options: Options) -> None:
         else:
             select.append(f"TRY_CAST({quote(name)} AS {kind}) AS {name}" if kind else quote(name))
     select += [quote(name) for name in _extra_columns(options)]
+    if check_events:
+        select.append(f"{IS_EVENT} AS {_IS_EVENT_COLUMN}")
     conditions: list[str] = ["TRUE"]
     parameters: list[object] = [[str(path) for path in files], columns]
     if options.since is not None:
@@ -173,30 +184,60 @@ def load(con: Any, files: list[Path], options: Options) -> None:
     for name, value in options.where:
         conditions.append(f"CAST({quote(name)} AS VARCHAR) = ?")
         parameters.append(value)
-    # One pass, the text columns never stored: `raw` is the file's fields as text, as read.
-    raw = "SELECT * FROM read_json(?, format='newline_delimited', columns=?, maximum_object_size=16777216)"
+    # One pass, the text columns never stored: `raw` is the file's fields as text, as read. Every
+    # line is an object (`records=true`), which DuckDB would otherwise sample each file to find.
+    raw = (
+        "SELECT * FROM read_json(?, format='newline_delimited', records=true, columns=?, "
+        "maximum_object_size=16777216)"
+    )
+    kept = " AND ".join(conditions)
+    if check_events:
+        kept = f"({kept}) OR NOT {IS_EVENT}"
     con.execute(
-        f"CREATE TABLE events AS SELECT {', '.join(select)} FROM ({raw}) AS raw "  # noqa: S608 - identifiers quoted, values bound
-        f"WHERE {' AND '.join(conditions)}",
+        f"CREATE TABLE events AS SELECT {', '.join(select)} FROM ({raw}) AS raw WHERE {kept}",  # noqa: S608 - identifiers quoted, values bound
         parameters,
     )
+
+
+def non_events(con: Any) -> int:
+    """Lines of the `events` table, loaded with `check_events`, that are not flat events."""
+    count: int = con.execute(f"SELECT count(*) FROM events WHERE NOT {_IS_EVENT_COLUMN}").fetchone()[0]  # noqa: S608 - constant SQL
+    return count
+
+
+_QUANTILES: Final = {
+    "latency_quantiles": ("p50_latency_ms", "p95_latency_ms", "p99_latency_ms"),
+    "ttft_quantiles": ("p50_ttft_ms", "p95_ttft_ms"),
+}
+"""Columns of several percentiles of one field, computed from one sorted copy of its values."""
+_LATENCY_QUANTILES: Final = "quantile_cont(latency_ms, [0.5, 0.95, 0.99]) AS latency_quantiles"
 
 
 def _rows(con: Any, sql: str, parameters: list[Any] | None = None) -> list[dict[str, Any]]:
     cursor = con.execute(sql, parameters or [])
     names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [_spread(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+def _spread(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with each list of percentiles (`_QUANTILES`) as columns of their own, in its place."""
+    if not _QUANTILES.keys() & row.keys():
+        return row
+    spread: dict[str, Any] = {}
+    for name, value in row.items():
+        if name in _QUANTILES:
+            spread.update(zip(_QUANTILES[name], value or [None] * len(_QUANTILES[name]), strict=True))
+        else:
+            spread[name] = value
+    return spread
 
 
 _GROUP_METRICS: Final = f"""
     count(*) AS calls,
     count_if({_IS_ERROR}) AS errors,
     count_if({_IS_ERROR}) / count(*) AS error_rate,
-    quantile_cont(latency_ms, 0.5) AS p50_latency_ms,
-    quantile_cont(latency_ms, 0.95) AS p95_latency_ms,
-    quantile_cont(latency_ms, 0.99) AS p99_latency_ms,
-    quantile_cont(time_to_first_token_ms, 0.5) AS p50_ttft_ms,
-    quantile_cont(time_to_first_token_ms, 0.95) AS p95_ttft_ms,
+    {_LATENCY_QUANTILES},
+    quantile_cont(time_to_first_token_ms, [0.5, 0.95]) AS ttft_quantiles,
     sum(input_tokens) AS input_tokens,
     sum(output_tokens) AS output_tokens,
     sum(cache_read_input_tokens) AS cache_read_input_tokens,
@@ -262,9 +303,7 @@ def _timeline(con: Any, width: int) -> list[dict[str, Any]]:
         f"""SELECT time_bucket(INTERVAL '{width} seconds', {TS}, TIMESTAMP '2000-01-01') AS bucket,
             count(*) AS calls, count_if({_IS_ERROR}) AS errors,
             count_if({_IS_ERROR}) / count(*) AS error_rate,
-            quantile_cont(latency_ms, 0.5) AS p50_latency_ms,
-            quantile_cont(latency_ms, 0.95) AS p95_latency_ms,
-            quantile_cont(latency_ms, 0.99) AS p99_latency_ms,
+            {_LATENCY_QUANTILES},
             sum(cost_usd) AS cost_usd
         FROM events WHERE {TS} IS NOT NULL GROUP BY 1 ORDER BY 1""",  # noqa: S608 - width is an int
     )

@@ -14,16 +14,22 @@ Standard input is first copied to a file, so that it can be read again.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import tempfile
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from claude_logging._report._engine import Options, Report, empty_report, load, read_columns, summarise
+from claude_logging._report._engine import (
+    Options,
+    Report,
+    empty_report,
+    load,
+    non_events,
+    read_columns,
+    summarise,
+)
 from claude_logging._report._reader import (
     GZIP_MAGIC,
     MAX_UNPACKED,
@@ -33,10 +39,12 @@ from claude_logging._report._reader import (
     normalise_chunk,
     unpack,
 )
-from claude_logging._report._verify import blank_count, line_count, read_events
+from claude_logging._report._verify import blank_count, ends_with_newline, line_count, read_events, scan
 
 CHUNK_BYTES = 32 * 1024 * 1024
 """A worker's share of a big file: small enough to balance the workers and show progress."""
+ROW_GROUP_ROWS = 122_880
+"""DuckDB's rows per row group: a table of one is summed on one thread, in the rows' order."""
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -94,34 +102,55 @@ def build(
         if not fast:
             return exact()
         counts, files, read_as_is = _read_all(inputs, Path(scratch) / "read", duckdb, tick, watch)
-        report = _summarise_or(exact, duckdb, counts, files, options)
-        if _snapshot(read_as_is) == read_as_is:
+        report = _summarise_or(exact, duckdb, counts, files, options, check=bool(read_as_is))
+        if report is not None and _snapshot(read_as_is) == read_as_is:
             return report
-        # A file DuckDB read as it is changed meanwhile (a log being written), so its line counts may
-        # not be its events': read the files again through Python, which reads each line once.
+        # A file DuckDB read as it is held a line that is not a flat event, or changed meanwhile (a
+        # log being written), so its line counts may not be its events': read the files again
+        # through Python, which reads each line once.
         counts, files, _ = _read_all(inputs, Path(scratch) / "read-again", duckdb, tick, watch, as_is=False)
-        return _summarise_or(exact, duckdb, counts, files, options)
+        return _summarise_or(exact, duckdb, counts, files, options) or exact()
 
 
 def _summarise_or(
-    exact: Callable[[], Report], duckdb: Any, counts: LineCounts, files: list[Path], options: Options
-) -> Report:
+    exact: Callable[[], Report],
+    duckdb: Any,
+    counts: LineCounts,
+    files: list[Path],
+    options: Options,
+    *,
+    check: bool = False,
+) -> Report | None:
     """`_summarise`, or the `exact` report when DuckDB refuses a line it was handed unparsed.
 
     DuckDB fails on a line that holds a field the report reads twice (the exact reader counts
     such a line as malformed); rare, so it is cheaper to read again than to check every line.
+    With `check` (files read as they are among `files`), None instead, and when not every line
+    is an event.
     """
     try:
-        return _summarise(duckdb, counts, files, options)
-    except duckdb.InvalidInputException:
-        return exact()
+        return _summarise(duckdb, counts, files, options, check=check)
+    except (duckdb.InvalidInputException, _NotAllEventsError):
+        return None if check else exact()
 
 
-def _summarise(duckdb: Any, counts: LineCounts, files: list[Path], options: Options) -> Report:
+class _NotAllEventsError(Exception):
+    """A file read as it is holds a line that is not a flat event."""
+
+
+def _summarise(
+    duckdb: Any, counts: LineCounts, files: list[Path], options: Options, *, check: bool = False
+) -> Report:
     if counts.events == 0:
         return empty_report(counts)
     with connect(duckdb) as con:  # after the workers: no engine threads when they fork
-        load(con, files, options)
+        if counts.events > ROW_GROUP_ROWS:
+            # Past one row group, DuckDB aggregates on several threads, so the last digit of a
+            # float sum depends on their timing whatever the rows' order: keeping it only costs.
+            con.execute("SET preserve_insertion_order = false")
+        load(con, files, options, check_events=check)
+        if check and non_events(con):
+            raise _NotAllEventsError
         return summarise(con, counts, options)
 
 
@@ -194,7 +223,7 @@ def _read_all(
     scratch.mkdir()
     paths = [item.path for item in inputs]
     before = _snapshot(paths) if duckdb and as_is else {}
-    direct = _read_directly(paths, scratch, duckdb) if duckdb and as_is else {}
+    direct = _read_directly(paths, before, scratch, duckdb) if duckdb and as_is else {}
     done = sum(inputs[index].weight for index in direct)
     progress(done)
     shares: dict[int, list[_Share]] = {}
@@ -231,11 +260,14 @@ def _scaled(share: _Share, item: _Input) -> int:
     return (share.end - share.start) * item.weight // size if size else 0
 
 
-def _read_directly(paths: list[Path], scratch: Path, duckdb: Any) -> dict[int, tuple[LineCounts, Path]]:
+def _read_directly(
+    paths: list[Path], snapshot: dict[Path, tuple[int, int]], scratch: Path, duckdb: Any
+) -> dict[int, tuple[LineCounts, Path]]:
     """The plain files DuckDB reads as they are: their counts and the path DuckDB reads them by.
 
-    DuckDB reads each through a link of our own naming (a user's file name may hold glob
-    characters that DuckDB would expand).
+    The text of their lines passes `_verify`'s check here; that every line is an event is checked
+    as the events are loaded (`load(check_events=True)`). DuckDB reads each through a link of our
+    own naming (a user's file name may hold glob characters that DuckDB would expand).
     """
     links: dict[int, Path] = {}
     for index, path in enumerate(paths):
@@ -250,18 +282,22 @@ def _read_directly(paths: list[Path], scratch: Path, duckdb: Any) -> dict[int, t
         return {}
     try:
         with connect(duckdb) as con:  # closed before any worker forks
-            read = read_events(con, list(links.values()))
+            scans = scan(con, list(links.values()))
     except duckdb.Error:
         return {}
     direct: dict[int, tuple[LineCounts, Path]] = {}
     for index, link in links.items():
-        rows, events = read[link]
-        if events != rows:
+        read = scans[link]
+        if read.refused:
+            continue
+        size = snapshot[paths[index]][0]  # as it was before DuckDB read it
+        if read.covers(size) and ends_with_newline(link, size):
+            direct[index] = (LineCounts(events=read.lines), link)
             continue
         # DuckDB skips blank lines: the others must be exactly the lines DuckDB read (blank: rare)
         lines = line_count(link)
-        if rows == lines or rows == lines - blank_count(link):
-            direct[index] = (LineCounts(events=rows, blank=lines - rows), link)
+        if read.lines == lines or read.lines == lines - blank_count(link):  # counted only if needed
+            direct[index] = (LineCounts(events=read.lines, blank=lines - read.lines), link)
     return direct
 
 
@@ -299,6 +335,10 @@ def _normalise(
     """
     workers = _workers()
     if workers > 1 and len(shares) > 1:
+        # imported here: a file DuckDB reads as it is needs no workers, and the command starts sooner
+        import multiprocessing  # noqa: PLC0415
+        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
         # fork starts a worker with nothing to import again, but only a single-threaded process
         # may fork safely; anywhere else (an app, a test runner) the workers are spawned.
         single = threading.active_count() == 1

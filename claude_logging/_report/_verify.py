@@ -3,26 +3,34 @@
 The exact reader (`_reader`) parses every line with Python's `json` and `_schemas.to_flat`, about
 7 us a line. DuckDB's own JSON reader (yyjson, on every core) is several times faster, and it
 reads a flat event line to the same values either way: the exact reader hands DuckDB that line's
-text unchanged. What can differ is which lines are events. DuckDB's parser is more lenient than
-Python's: it accepts trailing commas, `nan` and `inf` in any case, nesting deeper than Python's
-recursion limit and integers longer than Python's digit limit, and of duplicate keys it keeps the
-first value where Python keeps the last (and `"event"` decides what a line is; a key the report
-reads twice makes DuckDB fail, and `_run` then reads every line in Python). The exact reader
-counts a line over `MAX_LINE_BYTES` as malformed, which DuckDB may read. `_line_is_event` takes a
-line only when none of that can apply, conservatively: a false alarm costs a slower exact read
-of the file, never a different figure. A line `_schemas.detect` calls flat is exactly
-one whose top-level `event` is `claude.call`, whatever other schemas it learns.
+text unchanged. What can differ is which lines are events, and the check has two halves:
 
-DuckDB may stand in for the exact reader on a file when every line it reads passes and it reads
-all the file's lines but blank ones (`read_events`). DuckDB skips whitespace-only lines, so they
-are counted here: `line_count` splits a file as the exact reader does, and `blank_count` counts
-lines that are surely blank, never more. (Had DuckDB skipped a line that is not blank, the counts
-could only agree if it had read a blank one, and a blank line fails the check.)
+- In the text (`scan`, one pass of `read_json_objects`): DuckDB's parser is more lenient than
+  Python's. It accepts trailing commas, `nan` and `inf` in any case, nesting deeper than Python's
+  recursion limit and integers longer than Python's digit limit, and the exact reader counts a
+  line over `MAX_LINE_BYTES` as malformed, which DuckDB may read. `_refused` flags a line where
+  any of that can apply, conservatively: a false alarm costs a slower read, never a different
+  figure. Each pattern starts with one literal character, which the regex engine finds with
+  `memchr`; one pattern of alternatives would be scanned byte by byte, several times slower.
+- In the values (`IS_EVENT`, evaluated by the load itself, `_engine.load`): a line `_schemas.detect`
+  calls flat is exactly one whose top-level `event` is `claude.call`, whatever other schemas it
+  learns. DuckDB's `read_json` decodes escaped keys and fails on a line holding a key it reads
+  twice, where Python keeps the last value; reading `event` makes that key one of them.
+
+DuckDB may stand in for the exact reader on a file when no line it reads is refused, every line
+is an event, and it reads all the file's lines but blank ones. DuckDB skips whitespace-only lines;
+`scan` returns the bytes of the text it read, and when those plus one newline per line are the
+whole file, ending in a newline, the file is exactly its lines, one after another, with nothing
+skipped. Otherwise (CRLF, indented or blank lines) the lines are counted here: `line_count` splits
+a file as the exact reader does, and `blank_count` counts lines that are surely blank, never more.
+(Had DuckDB skipped a line that is not blank, the counts could only agree if it had read a blank
+one, and a blank line is not an event.)
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -33,12 +41,22 @@ if TYPE_CHECKING:
 
 _BLOCK: Final = 16 * 1024 * 1024
 
-_WS: Final = r"[ \t\n\r]*"
-_NAN_OR_INF: Final = rf"-?{_WS}(?i:nan|inf|infinity){_WS}[,}}\]]"
-"""yyjson's extra literals (any case); Python takes only NaN, Infinity, -Infinity: all refused."""
+IS_EVENT: Final = "(\"event\" IS NOT DISTINCT FROM 'claude.call')"
+"""True for a line `_schemas.detect` calls flat, from the `event` column `read_json` gives."""
+
+_WS: Final = r"[ \t\r]*"
+"""JSON's whitespace within a line."""
+_NAN_OR_INF: Final = rf"-?{_WS}(?:[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?){_WS}[,}}\]]"
+"""yyjson's extra literals (any case); Python takes only NaN, Infinity, -Infinity: all refused.
+
+Spelled with classes: RE2 runs `(?i:...)` a third slower here."""
+_TRAILING_COMMA: Final = rf",{_WS}[\]}}]"
+_MEMBER_NAN_OR_INF: Final = rf":{_WS}{_NAN_OR_INF}"
+_ELEMENT_NAN_OR_INF: Final = (rf"\[{_WS}{_NAN_OR_INF}", rf",{_WS}{_NAN_OR_INF}")
+"""In an array: first, or after a comma (only a line holding `[` can have one)."""
 
 
-def _line_is_event() -> str:
+def _refused() -> str:
     # Python refuses an int of more digits than its limit (0: none) and nesting deeper than its
     # recursion limit; only a line long enough for either is counted through.
     digits = getattr(sys, "get_int_max_str_digits", lambda: 0)()
@@ -49,21 +67,98 @@ def _line_is_event() -> str:
     too_big += f" OR strlen(json) > {MAX_LINE_BYTES}"
     if digits:
         too_big += f" OR regexp_matches(json, '[0-9]{{{min(digits, 1000)}}}')"
-    in_array = f"regexp_matches(json, '[\\[,]{_WS}{_NAN_OR_INF}')"
-    # Every check is evaluated on every line; CASE keeps the costly ones to the lines they concern.
-    # A line DuckDB could not parse is NULL (ignore_errors), and so is its every check.
+    # A line DuckDB could not parse is NULL (ignore_errors); CASE keeps the costly checks to the
+    # long lines they concern.
+    in_array = " OR ".join(f"regexp_matches(json, '{pattern}')" for pattern in _ELEMENT_NAN_OR_INF)
     checks = [
-        "json_extract_string(json, '$.event') = 'claude.call'",  # an object, flat (_schemas.detect)
-        # one "event" key: of duplicate keys DuckDB reads the first, Python keeps the last ...
-        "strlen(json) - strlen(replace(json, '\"event\"', '')) = 7",
-        # ... and none spelled with escapes
-        rf"NOT regexp_matches(json, '\\u[0-9a-fA-F]{{4}}(?:[a-zA-Z]|\\u[0-9a-fA-F]{{4}})*\"{_WS}:')",
-        rf"NOT regexp_matches(json, ',{_WS}[\]}}]')",  # a trailing comma
-        f"NOT regexp_matches(json, ':{_WS}{_NAN_OR_INF}')",  # nan or inf as a member's value ...
-        f"NOT CASE WHEN contains(json, '[') THEN {in_array} ELSE false END",  # ... or in an array
-        f"NOT CASE WHEN strlen(json) > {long_line} THEN {too_big} ELSE false END",
+        "json IS NULL",
+        f"regexp_matches(json, '{_TRAILING_COMMA}')",
+        f"regexp_matches(json, '{_MEMBER_NAN_OR_INF}')",
+        f"CASE WHEN contains(json, '[') THEN {in_array} ELSE false END",
+        f"CASE WHEN strlen(json) > {long_line} THEN {too_big} ELSE false END",
     ]
-    return " AND ".join(checks)
+    return " OR ".join(checks)
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What DuckDB read of one file: lines (blank ones skipped), refused lines, bytes of text."""
+
+    lines: int = 0
+    refused: int = 0
+    text_bytes: int = 0
+
+    def covers(self, size: int) -> bool:
+        """Whether the lines read, each and one more byte, add up to `size` bytes."""
+        return self.text_bytes + self.lines == size
+
+
+def scan(con: Any, files: Sequence[Path]) -> dict[Path, Scan]:
+    """For each plain file, DuckDB's `Scan` of its lines.
+
+    Whitespace-only lines are not read. Files are read as they are (`compression='none'`); their
+    names must be free of glob characters.
+    """
+    if not files:
+        return {}
+    cursor = con.execute(
+        f"SELECT filename, count(*), count_if({_refused()}), sum(strlen(json)) FROM read_json_objects(?, "  # noqa: S608 - constant SQL
+        "format='newline_delimited', ignore_errors=true, maximum_object_size=16777216, "
+        "compression='none', filename=true) GROUP BY filename",
+        [[str(path) for path in files]],
+    )
+    read = {
+        Path(name): Scan(lines, refused, int(size or 0)) for name, lines, refused, size in cursor.fetchall()
+    }
+    return {path: read.get(path, Scan()) for path in files}
+
+
+def events_read(con: Any, files: Sequence[Path]) -> dict[Path, int | None]:
+    """How many lines of each plain file are flat events to DuckDB; None for a file it refuses.
+
+    One query reads them all; if DuckDB refuses one (a key read twice, where Python keeps the last
+    `event`), each file is read on its own to tell which. Every line is an object (`records=true`):
+    left to find that out, DuckDB samples each file, which costs more than reading one column.
+    """
+    import duckdb  # noqa: PLC0415 - optional dependency, present once a connection is
+
+    def count(paths: list[str]) -> dict[Path, int | None]:
+        cursor = con.execute(
+            f"SELECT filename, count_if({IS_EVENT}) FROM read_json(?, format='newline_delimited', "  # noqa: S608 - constant SQL
+            "records=true, columns={'event': 'VARCHAR'}, maximum_object_size=16777216, "
+            "compression='none', filename=true) GROUP BY filename",
+            [paths],
+        )
+        return {Path(name): int(events) for name, events in cursor.fetchall()}
+
+    try:
+        read = count([str(path) for path in files])
+    except duckdb.Error:
+        read = {}
+        for path in files:
+            try:
+                read.update(count([str(path)]))
+            except duckdb.Error:
+                read[path] = None
+    return {path: read.get(path, 0) for path in files}
+
+
+def read_events(con: Any, files: Sequence[Path]) -> dict[Path, tuple[int, int]]:
+    """For each plain file, DuckDB's (lines read, lines that are surely flat events).
+
+    Whitespace-only lines are not read. A file is all events when both numbers are its number of
+    lines but blank ones.
+    """
+    if not files:
+        return {}
+    scans = scan(con, files)
+    events = events_read(con, files)
+    read = {}
+    for path in files:
+        found = events[path]
+        sure = 0 if found is None else max(0, found - scans[path].refused)
+        read[path] = (scans[path].lines, sure)
+    return read
 
 
 def line_count(path: Path) -> int:
@@ -76,6 +171,15 @@ def line_count(path: Path) -> int:
             lines += buffer.count(b"\n", 0, size)
             last = bytes(buffer[size - 1 : size])
     return lines + (last != b"\n")
+
+
+def ends_with_newline(path: Path, size: int) -> bool:
+    """Whether the first `size` bytes of a file end with a newline."""
+    if size == 0:
+        return False
+    with path.open("rb") as source:
+        source.seek(size - 1)
+        return source.read(1) == b"\n"
 
 
 def blank_count(path: Path) -> int:
@@ -92,21 +196,3 @@ def blank_count(path: Path) -> int:
                 blank += data.count(pattern)
                 tails[pattern] = data[1 - len(pattern) :]  # too short to hold a whole match again
     return blank
-
-
-def read_events(con: Any, files: Sequence[Path]) -> dict[Path, tuple[int, int]]:
-    """For each plain file, DuckDB's (lines read, lines that are surely flat events).
-
-    Whitespace-only lines are not read. Files are read as they are (`compression='none'`); their
-    names must be free of glob characters.
-    """
-    if not files:
-        return {}
-    cursor = con.execute(
-        f"SELECT filename, count(*), count_if({_line_is_event()}) FROM read_json_objects(?, "  # noqa: S608 - constant SQL
-        "format='newline_delimited', ignore_errors=true, maximum_object_size=16777216, "
-        "compression='none', filename=true) GROUP BY filename",
-        [[str(path) for path in files]],
-    )
-    read = {Path(name): (lines, events) for name, lines, events in cursor.fetchall()}
-    return {path: read.get(path, (0, 0)) for path in files}
