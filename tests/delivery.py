@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,3 +141,41 @@ def run_script(directory: Path, body: str, *, timeout: float = 120, **env: str) 
     )
     stderr = result.stderr.decode("utf-8", "replace")
     return Run(result.returncode, parse(result.stdout), stderr, stats_lines(stderr))
+
+
+def run_script_read_slowly(
+    directory: Path, body: str, *, pause_s: float, timeout: float = 120, **env: str
+) -> Run:
+    """As `run_script`, but stdout is read a line at a time with a pause: the pipe fills up.
+
+    On `timeout` the child's whole session is killed (no worker of it is left behind) and the test
+    fails with what it wrote.
+    """
+    path = write_script(directory, body)
+    with subprocess.Popen(
+        [sys.executable, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=directory,
+        env=child_env(**env),
+        start_new_session=True,
+    ) as child:
+        assert child.stdout is not None
+        assert child.stderr is not None
+        errors: list[bytes] = []
+        error_reader = threading.Thread(target=lambda: errors.append(child.stderr.read()))  # type: ignore[union-attr]
+        error_reader.start()
+        timer = threading.Timer(timeout, os.killpg, (child.pid, signal.SIGKILL))
+        timer.start()
+        received = bytearray()
+        try:
+            while line := child.stdout.readline():
+                received += line
+                time.sleep(pause_s)
+            child.wait()
+        finally:
+            timer.cancel()
+            error_reader.join(30)
+    stderr = b"".join(errors).decode("utf-8", "replace")
+    assert child.returncode != -signal.SIGKILL, f"still running after {timeout}s: {stderr[-3000:]}"
+    return Run(child.returncode, parse(bytes(received)), stderr, stats_lines(stderr))
