@@ -15,7 +15,6 @@ import os
 import select
 import stat
 import sys
-import threading
 import time
 from typing import IO, Final
 
@@ -26,7 +25,6 @@ PIPE_BUF: Final = getattr(select, "PIPE_BUF", 512)
 
 _poll_flags: Final = getattr(select, "POLLOUT", 0)
 _appending_checked = False
-_pollers = threading.local()
 
 
 def target() -> int | IO[str]:
@@ -54,7 +52,8 @@ def writable(where: int | IO[str], timeout_s: float, size: int = 0) -> bool:
     """
     if not isinstance(where, int) or not _poll_flags:
         return True
-    poller = _poller(where)
+    poller = select.poll()
+    poller.register(where, _poll_flags)
     try:
         if not poller.poll(max(0, int(timeout_s * 1000))):
             return False
@@ -69,20 +68,6 @@ def writable(where: int | IO[str], timeout_s: float, size: int = 0) -> bool:
         return True
     time.sleep(min(timeout_s, 0.005))
     return False
-
-
-def _poller(fd: int) -> select.poll:
-    """This thread's `poll` object, registered for `fd` (one per thread: `poll()` is not reentrant).
-
-    Polling goes by descriptor number, so it follows whatever `fd` is later pointed at.
-    """
-    held: tuple[int, select.poll] | None = getattr(_pollers, "held", None)
-    if held is not None and held[0] == fd:
-        return held[1]
-    poller = select.poll()
-    poller.register(fd, _poll_flags)
-    _pollers.held = (fd, poller)
-    return poller
 
 
 def _pipe_room(fd: int) -> tuple[int, int] | None:
