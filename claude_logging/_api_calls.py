@@ -166,10 +166,12 @@ async def run_async(
 # -- each HTTP attempt --------------------------------------------------------------------------------
 
 
-def attempt_of(client: object, kwargs: dict[str, Any]) -> Call | None:
-    """The call an HTTP attempt of `client` belongs to (None: not observed), with its retry count noted."""
-    current = current_api_call.get()
-    if current is None or current[0] != id(client):
+def attempt_of(client: object, kwargs: dict[str, Any], current: tuple[int, Call]) -> Call | None:
+    """The call an HTTP attempt of `client` belongs to (None: not observed), with its retry count noted.
+
+    `current` is `current_api_call`'s value, already read by the seam (None there needs no call).
+    """
+    if current[0] != id(client):
         return None
     call = current[1]
     retries = kwargs.get("retries_taken")

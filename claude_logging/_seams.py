@@ -111,9 +111,10 @@ def _async_request(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _sync_attempt(original: Callable[..., Any]) -> Callable[..., Any]:
     def _attempt_request(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if current_api_call.get() is None:
+        current = current_api_call.get()
+        if current is None:
             return original(self, *args, **kwargs)
-        call = attempt_of(self, kwargs)
+        call = attempt_of(self, kwargs, current)
         if call is None:
             return original(self, *args, **kwargs)
         result = original(self, *args, **kwargs)
@@ -125,9 +126,10 @@ def _sync_attempt(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _async_attempt(original: Callable[..., Any]) -> Callable[..., Any]:
     async def _attempt_request(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if current_api_call.get() is None:
+        current = current_api_call.get()
+        if current is None:
             return await original(self, *args, **kwargs)
-        call = attempt_of(self, kwargs)
+        call = attempt_of(self, kwargs, current)
         if call is None:
             return await original(self, *args, **kwargs)
         result = await original(self, *args, **kwargs)
