@@ -242,4 +242,5 @@ def _adopt_manager(scope: Call, manager: object) -> None:
     def abandon() -> None:
         pending.finish(ABANDONED)
 
-    weakref.finalize(manager, WORKER.defer, abandon)
+    # Only on collection: at exit the sweep writes a call still pending as `incomplete`.
+    weakref.finalize(manager, WORKER.defer, abandon).atexit = False

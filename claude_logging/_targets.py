@@ -30,7 +30,11 @@ def choose(client: object) -> None:
         return
     chosen.add(key)
     watching[0] = True
-    _finalizers[key] = weakref.finalize(client, _forget_id, key)
+    finalizer = weakref.finalize(client, _forget_id, key)
+    # Not at exit: `weakref` runs live finalizers from its own `atexit` hook, which would stop
+    # observing the client while daemon threads and later `atexit` handlers still call it.
+    finalizer.atexit = False
+    _finalizers[key] = finalizer
 
 
 def forget(client: object) -> None:
