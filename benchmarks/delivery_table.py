@@ -1,6 +1,6 @@
 """Measure issue 10's delivery table: each deployment's calls, events written, lost and counted.
 
-Runs `tests/test_delivery.py` `--runs` times (each test a real application in a subprocess), has
+Runs `tests/test_delivery.py` and `tests/test_delivery_celery.py` `--runs` times (each test a real application in a subprocess), has
 each test record its figures, and prints one Markdown row per test with the range over the runs:
 
     python benchmarks/delivery_table.py --runs 3
@@ -40,7 +40,16 @@ def main() -> None:
         table = args.keep or Path(directory) / "table.jsonl"
         for _ in range(args.runs):
             subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_delivery.py"],
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "tests/test_delivery.py",
+                    "tests/test_delivery_celery.py",
+                ],
                 cwd=ROOT,
                 env={**os.environ, "CLAUDE_LOGGING_DELIVERY_TABLE": str(table)},
                 check=False,

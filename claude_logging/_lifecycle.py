@@ -8,7 +8,9 @@
 - **multiprocessing children** (fork and forkserver start methods; Pool and ProcessPoolExecutor
   workers) leave by `os._exit`, which skips `atexit`: a `multiprocessing.util.Finalize` with a low
   exit priority runs the same exit drain in the child's `_exit_function`. Spawned children exit
-  normally and drain at exit.
+  normally and drain at exit. Celery's prefork children (billiard) leave by `os._exit` from inside
+  their loop, skipping those finalisers: there the drain runs on Celery's `worker_process_shutdown`
+  signal, sent just before.
 - **SIGTERM**, with `configure(handle_sigterm=True)`: write what is queued within a short deadline,
   then hand the signal on (the previous Python handler, or the default action). The handler takes
   no lock the interrupted code may hold.
@@ -64,6 +66,25 @@ def _arm(_worker: object = None) -> None:
             _finalisers[name] = util.Finalize(None, drain_at_exit, exitpriority=FINALISER_PRIORITY)
         except Exception:
             pass
+    _connect_celery()
+
+
+def _connect_celery() -> None:
+    """Drain on Celery's `worker_process_shutdown` when Celery is loaded (a prefork child's last act)."""
+    signals = sys.modules.get("celery.signals")
+    if signals is None:
+        return
+    try:
+        signals.worker_process_shutdown.connect(
+            _on_worker_process_shutdown, weak=False, dispatch_uid="claude_logging.drain_at_exit"
+        )
+    except Exception:
+        pass
+
+
+def _on_worker_process_shutdown(**_details: object) -> None:
+    """Celery's receiver signature: keyword arguments only (`sender`, `signal`, `pid`, `exitcode`)."""
+    drain_at_exit()
 
 
 def _arm_after_bootstrap() -> None:

@@ -30,6 +30,9 @@ _appending_checked = False
 def target() -> int | IO[str]:
     """The descriptor behind `sys.stdout`, or the object itself when it has none (a test's capture).
 
+    A Celery worker replaces `sys.stdout` with a proxy that turns each write into a WARNING log
+    record (`worker_redirect_stdouts`): our lines would come out prefixed, or filtered out by the
+    log level. There the process's own stdout is used, where the log agent reads JSON lines.
     Raises `ValueError` when there is no stdout (`sys.stdout` is None or closed).
     """
     stream = sys.stdout
@@ -40,7 +43,15 @@ def target() -> int | IO[str]:
     except (OSError, ValueError, AttributeError):
         if getattr(stream, "closed", False):
             raise ValueError("sys.stdout is closed") from None
+        if _reroutes_to_logging(stream) and sys.__stdout__ is not None:
+            return sys.__stdout__.fileno()
         return stream
+
+
+def _reroutes_to_logging(stream: object) -> bool:
+    """Whether `stream` is Celery's `LoggingProxy` (stdout redirected into the worker's log)."""
+    kind = type(stream)
+    return kind.__name__ == "LoggingProxy" and kind.__module__.startswith("celery.")
 
 
 def writable(where: int | IO[str], timeout_s: float, size: int = 0) -> bool:

@@ -204,6 +204,52 @@ if __name__ == "__main__":
     assert sum(s["emitted"] for s in run.stats) == 101  # each worker counted only its own
 
 
+BILLIARD = """
+from billiard.pool import Pool
+
+
+def task(url, big=False):
+    call(make_client(url), big=big)
+    return os.getpid()
+
+
+def at_worker_exit(pid, exitcode):
+    # billiard's pool workers leave by os._exit from inside their loop, skipping every finaliser:
+    # the documented recipe, `on_process_exit` calling flush().
+    claude_logging.flush()
+    _report_stats()
+"""
+
+
+@pytest.mark.parametrize("ending", ["close+join", "with (terminate)"])
+def test_billiard_pool_with_the_documented_exit_hook_writes_every_event(tmp_path: Path, ending: str) -> None:
+    """A plain billiard `Pool` (Celery's process package, without Celery), half the lines queued."""
+    pytest.importorskip("billiard")
+    run = run_script(
+        tmp_path,
+        BILLIARD
+        + """
+if __name__ == "__main__":
+    with FakeAnthropicAPI() as api:
+        call(make_client(api.url))
+        jobs = [(api.url, index % 2 == 1) for index in range(100)]
+        if os.environ["ENDING"] == "close+join":
+            pool = Pool(4, on_process_exit=at_worker_exit)
+            pool.starmap(task, jobs, chunksize=1)
+            pool.close()
+            pool.join()
+        else:
+            with Pool(4, on_process_exit=at_worker_exit) as pool:
+                pool.starmap(task, jobs, chunksize=1)
+""",
+        ENDING=ending,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert_every_call_written(run, 101)
+    assert sum(s["emitted"] for s in run.stats) == 101  # each worker counted only its own
+
+
 # -- signals and abrupt exits ------------------------------------------------------------------
 
 SIGNALLED = """
