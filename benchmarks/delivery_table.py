@@ -1,7 +1,8 @@
 """Measure issue 10's delivery table: each deployment's calls, events written, lost and counted.
 
-Runs `tests/test_delivery.py` and `tests/test_delivery_celery.py` `--runs` times (each test a real application in a subprocess), has
-each test record its figures, and prints one Markdown row per test with the range over the runs:
+Runs `tests/test_delivery.py` and `tests/test_delivery_celery.py` `--runs` times (each test a real
+application in a subprocess), has each test record its figures, and prints one Markdown row per
+test with the range over the runs:
 
     python benchmarks/delivery_table.py --runs 3
 """
