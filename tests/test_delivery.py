@@ -221,7 +221,7 @@ def at_worker_exit(pid, exitcode):
 """
 
 
-@pytest.mark.parametrize("ending", ["close+join", "with (terminate)"])
+@pytest.mark.parametrize("ending", ["close-join", "with-terminate"])
 def test_billiard_pool_with_the_documented_exit_hook_writes_every_event(tmp_path: Path, ending: str) -> None:
     """A plain billiard `Pool` (Celery's process package, without Celery), half the lines queued."""
     pytest.importorskip("billiard")
@@ -233,7 +233,7 @@ if __name__ == "__main__":
     with FakeAnthropicAPI() as api:
         call(make_client(api.url))
         jobs = [(api.url, index % 2 == 1) for index in range(100)]
-        if os.environ["ENDING"] == "close+join":
+        if os.environ["ENDING"] == "close-join":
             pool = Pool(4, on_process_exit=at_worker_exit)
             pool.starmap(task, jobs, chunksize=1)
             pool.close()
