@@ -33,7 +33,8 @@ app = Celery("app", broker="filesystem://")
 app.conf.update(
     broker_transport_options={
         "data_folder_in": str(folder), "data_folder_out": str(folder),
-        "processed_folder": str(folder / "done"), "polling_interval": 0.05,
+        "processed_folder": str(folder / "done"), "control_folder": str(folder / "control"),
+        "polling_interval": 0.05,
     },
     worker_hijack_root_logger=False,
     task_ignore_result=True,
@@ -82,8 +83,7 @@ def relay(pipe):
 
 
 if __name__ == "__main__":
-    for sub in ("done",):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
+    (folder / "done").mkdir(parents=True, exist_ok=True)
     with FakeAnthropicAPI() as api:
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "--quiet", "-A", "app", "worker", "--pool=prefork", "-c", "2",
