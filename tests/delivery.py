@@ -19,7 +19,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 PRELUDE = """
 import atexit, json, os, sys
@@ -143,6 +146,35 @@ def run_script(directory: Path, body: str, *, timeout: float = 120, **env: str) 
     return Run(result.returncode, parse(result.stdout), stderr, stats_lines(stderr))
 
 
+def start_script(directory: Path, body: str, **env: str) -> subprocess.Popen[bytes]:
+    """Start `PRELUDE + body` in its own session, stdout and stderr piped (use it in `with`).
+
+    Its own session, so that a test can kill the child and every worker it started at once.
+    """
+    path = write_script(directory, body)
+    return subprocess.Popen(
+        [sys.executable, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=directory,
+        env=child_env(**env),
+        start_new_session=True,
+    )
+
+
+def read_in_background(stream: IO[bytes]) -> Callable[[], bytes]:
+    """Read `stream` to its end on a thread; the returned function waits (30 s at most) for it."""
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(stream.read()))
+    reader.start()
+
+    def result() -> bytes:
+        reader.join(30)
+        return b"".join(chunks)
+
+    return result
+
+
 def run_script_read_slowly(
     directory: Path, body: str, *, pause_s: float, timeout: float = 120, **env: str
 ) -> Run:
@@ -151,20 +183,10 @@ def run_script_read_slowly(
     On `timeout` the child's whole session is killed (no worker of it is left behind) and the test
     fails with what it wrote.
     """
-    path = write_script(directory, body)
-    with subprocess.Popen(
-        [sys.executable, str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=directory,
-        env=child_env(**env),
-        start_new_session=True,
-    ) as child:
+    with start_script(directory, body, **env) as child:
         assert child.stdout is not None
         assert child.stderr is not None
-        errors: list[bytes] = []
-        error_reader = threading.Thread(target=lambda: errors.append(child.stderr.read()))  # type: ignore[union-attr]
-        error_reader.start()
+        errors = read_in_background(child.stderr)
         timer = threading.Timer(timeout, os.killpg, (child.pid, signal.SIGKILL))
         timer.start()
         received = bytearray()
@@ -175,7 +197,6 @@ def run_script_read_slowly(
             child.wait()
         finally:
             timer.cancel()
-            error_reader.join(30)
-    stderr = b"".join(errors).decode("utf-8", "replace")
+            stderr = errors().decode("utf-8", "replace")
     assert child.returncode != -signal.SIGKILL, f"still running after {timeout}s: {stderr[-3000:]}"
     return Run(child.returncode, parse(bytes(received)), stderr, stats_lines(stderr))

@@ -22,7 +22,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
-from delivery import child_env, parse, record, run_script, run_script_read_slowly, stats_lines, write_script
+from delivery import (
+    child_env,
+    parse,
+    read_in_background,
+    record,
+    run_script,
+    run_script_read_slowly,
+    start_script,
+    stats_lines,
+    write_script,
+)
 
 from claude_logging.testing import FakeAnthropicAPI, message
 
@@ -267,19 +277,10 @@ time.sleep(30)
 
 def run_until_signalled(directory: Path, body: str, sig: int, **env: str) -> tuple[int, bytes, str]:
     """Start the script, send `sig` once it prints READY on stderr; its exit code, stdout, stderr."""
-    path = write_script(directory, body)
-    with subprocess.Popen(
-        [sys.executable, str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=directory,
-        env=child_env(**env),
-    ) as child:
+    with start_script(directory, body, **env) as child:
         assert child.stderr is not None
         assert child.stdout is not None
-        collected: list[bytes] = []
-        reader = threading.Thread(target=lambda: collected.append(child.stdout.read()))  # type: ignore[union-attr]
-        reader.start()
+        stdout = read_in_background(child.stdout)
         try:
             line = child.stderr.readline()
             assert line == b"READY\n", line + child.stderr.read()
@@ -289,9 +290,9 @@ def run_until_signalled(directory: Path, body: str, sig: int, **env: str) -> tup
             if child.poll() is None:
                 child.kill()
                 child.wait(10)
-            reader.join(30)
+            written = stdout()
         stderr = child.stderr.read().decode()
-    return child.returncode, collected[0], stderr
+    return child.returncode, written, stderr
 
 
 def test_sigterm_with_the_default_handler_right_after_calls_loses_nothing(tmp_path: Path) -> None:
