@@ -53,12 +53,26 @@ def drain_at_exit() -> None:
 # -- multiprocessing children -------------------------------------------------------------------
 
 
-def _arm(_worker: object = None) -> None:
-    """Register the exit drain with each loaded multiprocessing package of this (child) process."""
+def _loaded_utils() -> dict[str, Any]:
+    """Each loaded multiprocessing package's `util`, by name, once per finaliser registry.
+
+    billiard 4 re-exports the standard library's `Finalize` and registries: armed through both
+    names, the drain would be registered, and run, twice.
+    """
+    loaded: dict[str, Any] = {}
+    registries: list[object] = []
     for name in _MULTIPROCESSING:
         util = sys.modules.get(name)
-        if util is None:
-            continue
+        finalize = getattr(util, "Finalize", None)
+        if util is not None and not any(finalize is seen for seen in registries):
+            loaded[name] = util
+            registries.append(finalize)
+    return loaded
+
+
+def _arm(_worker: object = None) -> None:
+    """Register the exit drain with each loaded multiprocessing package of this (child) process."""
+    for name, util in _loaded_utils().items():
         finaliser = _finalisers.get(name)
         if finaliser is not None and finaliser.still_active():
             continue
@@ -89,13 +103,11 @@ def _on_worker_process_shutdown(**_details: object) -> None:
 
 def _arm_after_bootstrap() -> None:
     """Have multiprocessing arm the drain in each child, after the bootstrap clears its finalisers."""
-    for name in _MULTIPROCESSING:
-        util = sys.modules.get(name)
-        if util is not None:
-            try:
-                util.register_after_fork(WORKER, _arm)
-            except Exception:
-                pass
+    for util in _loaded_utils().values():
+        try:
+            util.register_after_fork(WORKER, _arm)
+        except Exception:
+            pass
 
 
 def _after_fork_in_child() -> None:
