@@ -215,10 +215,20 @@ if __name__ == "__main__":
 
 
 BILLIARD = """
+import signal
+
+import billiard.util
 from billiard.pool import Pool
+
+_reporting = []
 
 
 def task(url, big=False):
+    if os.getpid() not in _reporting:
+        # `with Pool():` SIGTERMs its workers; one that lands inside at_worker_exit ends it by
+        # SystemExit, and billiard then runs its finalisers (the library's drain first): report there.
+        _reporting.append(os.getpid())
+        billiard.util.Finalize(None, _report_stats, exitpriority=-10**6)
     call(make_client(url), big=big)
     return os.getpid()
 
@@ -226,14 +236,21 @@ def task(url, big=False):
 def at_worker_exit(pid, exitcode):
     # billiard's pool workers leave by os._exit from inside their loop, skipping every finaliser:
     # the documented recipe, `on_process_exit` calling flush().
+    if os.environ["ENDING"] == "terminated-in-exit-hook":
+        os.kill(os.getpid(), signal.SIGTERM)  # where `with Pool():`'s terminate() can land
     claude_logging.flush()
     _report_stats()
 """
 
 
-@pytest.mark.parametrize("ending", ["close-join", "with-terminate"])
+@pytest.mark.parametrize("ending", ["close-join", "with-terminate", "terminated-in-exit-hook"])
 def test_billiard_pool_with_the_documented_exit_hook_writes_every_event(tmp_path: Path, ending: str) -> None:
-    """A plain billiard `Pool` (Celery's process package, without Celery), half the lines queued."""
+    """A plain billiard `Pool` (Celery's process package, without Celery), half the lines queued.
+
+    `terminated-in-exit-hook`: each worker gets SIGTERM inside its exit hook, before `flush()`, as
+    `with Pool():` can deliver it. billiard's handler raises SystemExit there and its bootstrap then
+    runs its finalisers, the library's drain among them: still every line written.
+    """
     pytest.importorskip("billiard")
     run = run_script(
         tmp_path,
@@ -243,7 +260,7 @@ if __name__ == "__main__":
     with FakeAnthropicAPI() as api:
         call(make_client(api.url))
         jobs = [(api.url, index % 2 == 1) for index in range(100)]
-        if os.environ["ENDING"] == "close-join":
+        if os.environ["ENDING"] != "with-terminate":
             pool = Pool(4, on_process_exit=at_worker_exit)
             pool.starmap(task, jobs, chunksize=1)
             pool.close()

@@ -25,6 +25,8 @@ APP = """
 import signal, subprocess, time
 from pathlib import Path
 
+import billiard.util
+
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
@@ -56,6 +58,9 @@ def _child_reports(**_details):
     # Connected in each child once it starts, so after claude_logging's own receiver: the
     # child's final counts, after its drain.
     worker_process_shutdown.connect(lambda **_: _report_stats(), weak=False)
+    # A SIGTERM landing during the drain ends the child by SystemExit before that receiver runs;
+    # billiard's bootstrap then runs its finalisers (the library's drain first): report there too.
+    billiard.util.Finalize(None, _report_stats, exitpriority=-10**6)
 
 
 worker_process_init.connect(_child_reports, weak=False)
