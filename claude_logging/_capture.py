@@ -21,7 +21,7 @@ from claude_logging._capture_request import (
 )
 from claude_logging._capture_response import record_message_details, record_usage_details
 from claude_logging._event import CANCELLED, ERROR, INTERRUPTED, Event, Outcome
-from claude_logging._readers import MAX_COUNT, count, get, is_mapping, text
+from claude_logging._readers import MAX_COUNT, count, fields, get, is_mapping, text
 from claude_logging._readers import private as _private
 
 _USAGE_FIELDS: Final = (
@@ -57,23 +57,25 @@ def record_usage(event: Event, usage: object) -> None:
     """
     if usage is None:
         return
+    values = fields(usage)
     for name in _USAGE_FIELDS:
-        value = count(get(usage, name))
-        if value is not None:
+        value = values.get(name)
+        if type(value) is int and 0 <= value < MAX_COUNT:
             setattr(event, name, value)
-    breakdown = get(usage, "cache_creation")
+    breakdown = values.get("cache_creation")
     if breakdown is not None:
-        five = count(get(breakdown, "ephemeral_5m_input_tokens"))
-        hour = count(get(breakdown, "ephemeral_1h_input_tokens"))
+        cache = fields(breakdown)
+        five = count(cache.get("ephemeral_5m_input_tokens"))
+        hour = count(cache.get("ephemeral_1h_input_tokens"))
         if five is not None:
             event.cache_creation_5m_input_tokens = five
         if hour is not None:
             event.cache_creation_1h_input_tokens = hour
-    tier = text(get(usage, "service_tier"))
-    if tier is not None:
+    tier = values.get("service_tier")
+    if isinstance(tier, str):
         event.service_tier = tier
-    speed = text(get(usage, "speed"))
-    if speed is not None:
+    speed = values.get("speed")
+    if isinstance(speed, str):
         event.speed = speed
     record_usage_details(event, usage)
 
@@ -107,23 +109,27 @@ def is_message(obj: object) -> bool:
     Usage may be missing or null (a response the SDK did not validate): model, ids and stop
     reason are still worth logging, so the role tells a Message apart instead.
     """
-    return text(get(obj, "type")) == "message" and (
-        get(obj, "usage") is not None or text(get(obj, "role")) == "assistant"
-    )
+    values = fields(obj)
+    kind = values.get("type")
+    if not (isinstance(kind, str) and kind == "message"):
+        return False
+    role = values.get("role")
+    return values.get("usage") is not None or (isinstance(role, str) and role == "assistant")
 
 
 def record_message(event: Event, message: object) -> None:
     """Model, id, stop reason, usage and request id of a complete Message."""
-    model = text(get(message, "model"))
-    if model is not None:
+    values = fields(message)
+    model = values.get("model")
+    if isinstance(model, str):
         event.response_model = model
-    message_id = text(get(message, "id"))
-    if message_id is not None:
+    message_id = values.get("id")
+    if isinstance(message_id, str):
         event.message_id = message_id
-    stop = text(get(message, "stop_reason"))
-    if stop is not None:
+    stop = values.get("stop_reason")
+    if isinstance(stop, str):
         event.stop_reason = stop
-    record_usage(event, get(message, "usage"))
+    record_usage(event, values.get("usage"))
     record_message_details(event, message)
     request_id = text(_private(message, "_request_id"))
     if request_id is not None:

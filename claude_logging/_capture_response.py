@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from claude_logging._readers import count, get, text
+from claude_logging._readers import count, fields, get, text
 
 if TYPE_CHECKING:
     from claude_logging._event import Event
@@ -29,13 +29,16 @@ def record_usage_details(event: Event, usage: object) -> None:
 
     A `message_delta`'s usage is cumulative, so each value replaces the one before.
     """
-    thinking = count(get(get(usage, "output_tokens_details"), "thinking_tokens"))
-    if thinking is not None:
-        event.thinking_output_tokens = thinking
-    geo = text(get(usage, "inference_geo"))
-    if geo is not None:
+    values = fields(usage)
+    details = values.get("output_tokens_details")
+    if details is not None:
+        thinking = count(get(details, "thinking_tokens"))
+        if thinking is not None:
+            event.thinking_output_tokens = thinking
+    geo = values.get("inference_geo")
+    if isinstance(geo, str):
         event.inference_geo = geo
-    server_tools = get(usage, "server_tool_use")
+    server_tools = values.get("server_tool_use")
     if server_tools is not None:
         _record_server_tools(event, server_tools)
 
@@ -75,11 +78,14 @@ def _request_counts(server_tools: object) -> dict[str, int]:
 
 def record_message_details(event: Event, message: object) -> None:
     """The refusal category, the cache-miss reason and the `tool_use` blocks of a complete Message."""
-    record_stop_details(event, get(message, "stop_details"))
-    reason = text(get(get(get(message, "diagnostics"), "cache_miss_reason"), "type"))
-    if reason is not None:
-        event.cache_miss_reason = reason
-    blocks = get(message, "content")
+    values = fields(message)
+    record_stop_details(event, values.get("stop_details"))
+    diagnostics = values.get("diagnostics")
+    if diagnostics is not None:
+        reason = text(get(get(diagnostics, "cache_miss_reason"), "type"))
+        if reason is not None:
+            event.cache_miss_reason = reason
+    blocks = values.get("content")
     if isinstance(blocks, list):
         names = [get(block, "name") for block in blocks if get(block, "type") == "tool_use"]
         if names:

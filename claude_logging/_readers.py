@@ -6,11 +6,33 @@ a JSON body read alike, and a value of the wrong type reads as absent (never as 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
-from typing import Any, Final, TypeGuard
+from typing import Any, Final, Protocol, TypeGuard
 
 MAX_COUNT: Final = 2**53
 _mapping_types: dict[type, bool] = {dict: True, str: False, int: False, float: False, list: False}
+_model_types: dict[type, bool] = {}
+_NO_FIELDS: Final[dict[str, Any]] = {}
+
+
+class Fields(Protocol):
+    """What `fields()` returns: `.get(name)` of one field, `None` when missing or unreadable."""
+
+    def get(self, name: str, /) -> Any:
+        """The field's value, or `None`."""
+
+
+class _Attributes:
+    """The fields of an object that is neither a dict nor a pydantic model, read one by one."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: object) -> None:
+        self._obj = obj
+
+    def get(self, name: str, /) -> Any:
+        return get(self._obj, name)
 
 
 def get(obj: object, name: str) -> Any:
@@ -23,6 +45,48 @@ def get(obj: object, name: str) -> Any:
         return getattr(obj, name, None)
     except Exception:
         return None
+
+
+def fields(obj: object) -> Fields:
+    """Every field of `obj` at once, to read several for the price of one look-up each.
+
+    A dict is its own fields. A pydantic model (every SDK object) keeps its declared fields in its
+    `__dict__`, and the fields the SDK does not declare (newer API fields) in `__pydantic_extra__`:
+    reading that dict costs a tenth of a `get()` per field. Anything else is read with `get()`.
+    """
+    if type(obj) is dict:
+        return obj
+    if obj is None:
+        return _NO_FIELDS
+    kind = type(obj)
+    model = _model_types.get(kind)
+    if model is None:
+        model = _is_model(kind)
+        if len(_model_types) < 256:
+            _model_types[kind] = model
+    if model:
+        try:
+            declared = obj.__dict__
+            extra = obj.__pydantic_extra__  # type: ignore[attr-defined]
+        except Exception:  # an object that breaks this is read attribute by attribute
+            pass
+        else:
+            if type(declared) is dict and extra is None:
+                return declared
+            if type(declared) is dict and type(extra) is dict:
+                return {**extra, **declared} if extra else declared
+    return _Attributes(obj)
+
+
+def _is_model(kind: type) -> bool:
+    """Whether `kind` is a pydantic v2 model (its fields in `__dict__`, extra ones beside)."""
+    pydantic = sys.modules.get("pydantic")
+    base = getattr(pydantic, "BaseModel", None)
+    return (
+        isinstance(base, type)
+        and issubclass(kind, base)
+        and isinstance(getattr(kind, "__pydantic_fields__", None), dict)
+    )
 
 
 def is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:

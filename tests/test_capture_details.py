@@ -7,8 +7,10 @@ event must equal what the SDK itself accumulated.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
+import anthropic
 import httpx2
 import pytest
 from anthropic import Anthropic, AnthropicBedrock, AnthropicVertex
@@ -166,6 +168,28 @@ def test_usage_details_from_an_sdk_usage_model_and_a_dict_agree():
 
     for name, expected in EXPECTED_USAGE.items():
         assert getattr(from_model, name) == getattr(from_dict, name) == expected, name
+
+
+class OlderUsage(anthropic.BaseModel):
+    """`Usage` as an older SDK declares it: the newer fields arrive as pydantic's extra fields."""
+
+    input_tokens: int
+    output_tokens: int
+
+
+def test_usage_fields_the_sdk_does_not_declare_and_plain_objects_are_read_alike():
+    """An older SDK keeps newer usage fields as extra ones; any other object is read by attribute."""
+    raw = {"input_tokens": 1, "output_tokens": 90, **USAGE_DETAILS}
+    older = OlderUsage.model_validate(raw)
+    assert older.__pydantic_extra__  # the details really are undeclared there
+    plain = SimpleNamespace(**{**raw, "cache_creation": SimpleNamespace(**raw["cache_creation"])})
+    read = {"older SDK": new_event(), "plain object": new_event()}
+
+    record_usage(read["older SDK"], older)
+    record_usage(read["plain object"], plain)
+
+    for name, expected in EXPECTED_USAGE.items():
+        assert {how: getattr(event, name) for how, event in read.items()} == dict.fromkeys(read, expected)
 
 
 # -- the request ---------------------------------------------------------------------------------------
