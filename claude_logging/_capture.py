@@ -176,6 +176,7 @@ def _wanted_headers(headers: Any) -> dict[str, str]:
     each name already lowercased (the httpx layout, checked on its first entry), else over `raw`.
     """
     found: dict[str, str] = {}
+    encoding = headers.encoding
     items = getattr(headers, "_list", None)
     if _httpx_layout(items):
         by_name = {name: value for _, name, value in items}
@@ -183,12 +184,13 @@ def _wanted_headers(headers: Any) -> dict[str, str]:
             for name in _HEADER_NAMES:
                 value = by_name.get(name)
                 if value is not None:
-                    _add_header(found, headers, name, value)
+                    found[name.decode(encoding)] = value.decode(encoding)
             return found
     for raw_name, value in headers.raw:
         name = raw_name.lower()
         if name in _HEADER_NAMES:
-            _add_header(found, headers, name, value)
+            header, text = name.decode(encoding), value.decode(encoding)
+            found[header] = f"{found[header]}, {text}" if header in found else text
     return found
 
 
@@ -202,15 +204,11 @@ def _httpx_layout(items: object) -> TypeGuard[list[tuple[bytes, bytes, bytes]]]:
     return (
         type(first) is tuple
         and len(first) == 3
-        and all(type(part) is bytes for part in first)
+        and type(first[0]) is bytes
+        and type(first[1]) is bytes
+        and type(first[2]) is bytes
         and first[1] == first[0].lower()
     )
-
-
-def _add_header(found: dict[str, str], headers: Any, name: bytes, value: bytes) -> None:
-    encoding = headers.encoding
-    header, text = name.decode(encoding), value.decode(encoding)
-    found[header] = f"{found[header]}, {text}" if header in found else text
 
 
 def _header_int(value: object) -> int | None:

@@ -62,7 +62,8 @@ class Worker:
     def write(self, line: str) -> None:
         """Write one line (without its newline) now if stdout takes it, else queue it."""
         if not self._lines and not self.blocking and self._write_now(line):
-            self._ensure_thread()
+            if self._thread is None:
+                self._ensure_thread()  # for later: queued lines and handed-over finalisers
             return
         self._enqueue(line)
         if self.blocking:
