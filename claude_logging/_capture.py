@@ -174,9 +174,13 @@ def _wanted_headers(headers: Any) -> dict[str, str]:
     `get()` scans all headers (a real response has about twenty) once per name and raises inside
     for a missing one. One pass costs a tenth of that: over `Headers._list`, whose entries hold
     each name already lowercased (the httpx layout, checked on its first entry), else over `raw`.
+    Values are decoded as `get()` does, with `Headers.encoding`; but that property, on a fresh
+    response, first tries to decode every header, so an ASCII value (every value the API sends)
+    is decoded here as ASCII, the same text under each encoding httpx chooses from.
     """
     found: dict[str, str] = {}
-    encoding = headers.encoding
+    known = getattr(headers, "_encoding", None)
+    encoding = known if type(known) is str else None  # None: not worked out yet, ASCII so far
     items = getattr(headers, "_list", None)
     if _httpx_layout(items):
         by_name = {name: value for _, name, value in items}
@@ -184,12 +188,16 @@ def _wanted_headers(headers: Any) -> dict[str, str]:
             for name in _HEADER_NAMES:
                 value = by_name.get(name)
                 if value is not None:
-                    found[name.decode(encoding)] = value.decode(encoding)
+                    if encoding is None and not value.isascii():
+                        encoding = headers.encoding
+                    found[name.decode("ascii")] = value.decode(encoding or "ascii")
             return found
     for raw_name, value in headers.raw:
         name = raw_name.lower()
         if name in _HEADER_NAMES:
-            header, text = name.decode(encoding), value.decode(encoding)
+            if encoding is None and not value.isascii():
+                encoding = headers.encoding
+            header, text = name.decode("ascii"), value.decode(encoding or "ascii")
             found[header] = f"{found[header]}, {text}" if header in found else text
     return found
 
