@@ -89,3 +89,20 @@ def test_quick_run_reports_floor_streams_concurrency_memory_and_targets(results)
     assert results["memory"]["calls_in_flight_after"] == 0
     assert len(results["targets"]) == 9
     assert "added_us" in results["first_event"]
+
+
+def test_in_situ_profile_prints_a_row_for_each_part_and_no_event():
+    """`benchmarks/in_situ.py` on a tiny count: a row per part; the events go to /dev/null."""
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "in_situ.py"), "--rounds", "1", "--calls", "20"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = [line.strip() for line in run.stdout.splitlines()[1:]]
+    assert len(rows) == 10, run.stdout
+    assert all(row.split("  ")[-1].startswith("(rounds") for row in rows), run.stdout
+    assert not any(line.startswith("{") for line in run.stdout.splitlines())
