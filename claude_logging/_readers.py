@@ -82,11 +82,14 @@ def _is_model(kind: type) -> bool:
     """Whether `kind` is a pydantic v2 model (its fields in `__dict__`, extra ones beside)."""
     pydantic = sys.modules.get("pydantic")
     base = getattr(pydantic, "BaseModel", None)
-    return (
-        isinstance(base, type)
-        and issubclass(kind, base)
-        and isinstance(getattr(kind, "__pydantic_fields__", None), dict)
-    )
+    try:
+        return (
+            isinstance(base, type)
+            and issubclass(kind, base)
+            and isinstance(getattr(kind, "__pydantic_fields__", None), dict)
+        )
+    except Exception:  # a class whose checks raise is read attribute by attribute
+        return False
 
 
 def is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
