@@ -22,29 +22,27 @@ PEERS = (
 )
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """One quick run of `benchmarks/run.py` with three calls per batch, read back from its JSON."""
-    path = tmp_path_factory.mktemp("bench") / "results.json"
+def run_benchmark(script: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run `benchmarks/<script>` with `args` in a subprocess; it must succeed."""
     run = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "run.py"),
-            "--quick",
-            "--calls",
-            "3",
-            "--rounds",
-            "1",
-            "--json",
-            str(path),
-        ],
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         check=False,
         cwd=ROOT,
     )
     assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One quick run of `benchmarks/run.py` with three calls per batch, read back from its JSON."""
+    path = tmp_path_factory.mktemp("bench") / "results.json"
+    run = run_benchmark(
+        "run.py", "--quick", "--calls", "3", "--rounds", "1", "--json", str(path), timeout=600.0
+    )
     assert "Targets" in run.stdout
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -93,15 +91,7 @@ def test_quick_run_reports_floor_streams_concurrency_memory_and_targets(results)
 
 def test_in_situ_profile_prints_a_row_for_each_part_and_no_event():
     """`benchmarks/in_situ.py` on a tiny count: a row per part; the events go to /dev/null."""
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "in_situ.py"), "--rounds", "1", "--calls", "20"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=ROOT,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+    run = run_benchmark("in_situ.py", "--rounds", "1", "--calls", "20", timeout=300)
     rows = [line.strip() for line in run.stdout.splitlines()[1:]]
     assert len(rows) == 10, run.stdout
     assert all(row.split("  ")[-1].startswith("(rounds") for row in rows), run.stdout
