@@ -62,8 +62,7 @@ class Worker:
     def write(self, line: str) -> None:
         """Write one line (without its newline) now if stdout takes it, else queue it."""
         if not self._lines and not self.blocking and self._write_now(line):
-            if self._thread is None:
-                self._ensure_thread()  # for later: queued lines and handed-over finalisers
+            self._ensure_thread()
             return
         self._enqueue(line)
         if self.blocking:
