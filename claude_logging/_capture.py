@@ -59,8 +59,8 @@ def record_usage(event: Event, usage: object) -> None:
         return
     values = fields(usage)
     for name in _USAGE_FIELDS:
-        value = values.get(name)
-        if type(value) is int and 0 <= value < MAX_COUNT:
+        value = count(values.get(name))
+        if value is not None:
             setattr(event, name, value)
     breakdown = values.get("cache_creation")
     if breakdown is not None:
@@ -71,11 +71,11 @@ def record_usage(event: Event, usage: object) -> None:
             event.cache_creation_5m_input_tokens = five
         if hour is not None:
             event.cache_creation_1h_input_tokens = hour
-    tier = values.get("service_tier")
-    if isinstance(tier, str):
+    tier = text(values.get("service_tier"))
+    if tier is not None:
         event.service_tier = tier
-    speed = values.get("speed")
-    if isinstance(speed, str):
+    speed = text(values.get("speed"))
+    if speed is not None:
         event.speed = speed
     record_usage_details(event, usage)
 
@@ -110,24 +110,22 @@ def is_message(obj: object) -> bool:
     reason are still worth logging, so the role tells a Message apart instead.
     """
     values = fields(obj)
-    kind = values.get("type")
-    if not (isinstance(kind, str) and kind == "message"):
-        return False
-    role = values.get("role")
-    return values.get("usage") is not None or (isinstance(role, str) and role == "assistant")
+    return text(values.get("type")) == "message" and (
+        values.get("usage") is not None or text(values.get("role")) == "assistant"
+    )
 
 
 def record_message(event: Event, message: object) -> None:
     """Model, id, stop reason, usage and request id of a complete Message."""
     values = fields(message)
-    model = values.get("model")
-    if isinstance(model, str):
+    model = text(values.get("model"))
+    if model is not None:
         event.response_model = model
-    message_id = values.get("id")
-    if isinstance(message_id, str):
+    message_id = text(values.get("id"))
+    if message_id is not None:
         event.message_id = message_id
-    stop = values.get("stop_reason")
-    if isinstance(stop, str):
+    stop = text(values.get("stop_reason"))
+    if stop is not None:
         event.stop_reason = stop
     record_usage(event, values.get("usage"))
     record_message_details(event, message)

@@ -35,8 +35,8 @@ def record_usage_details(event: Event, usage: object) -> None:
         thinking = count(get(details, "thinking_tokens"))
         if thinking is not None:
             event.thinking_output_tokens = thinking
-    geo = values.get("inference_geo")
-    if isinstance(geo, str):
+    geo = text(values.get("inference_geo"))
+    if geo is not None:
         event.inference_geo = geo
     server_tools = values.get("server_tool_use")
     if server_tools is not None:
