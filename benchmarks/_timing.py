@@ -4,20 +4,25 @@ A variant is one way of making a logged Claude call. Each batch times every call
 (`perf_counter_ns`, the latency the caller sees) and the whole batch in process CPU time, which
 counts every thread of the process: the background stdout writer's work is included because the
 batch ends with the variant's `drain` (e.g. `claude_logging.flush()`) inside the timed region.
+While measuring, `stdout_to_devnull()` sends the events nowhere.
 """
 
 from __future__ import annotations
 
 import gc
+import io
+import os
 import random
 import statistics
+import sys
 import time
 from array import array
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
 
 def _nothing() -> None:
@@ -69,6 +74,23 @@ def run_batch(variant: Variant, calls: int, warmup: int) -> None:
     variant.latencies.extend(latencies)
     variant.round_medians.append(statistics.median(latencies) / 1000)
     variant.round_cpu.append(cpu / calls / 1000)
+
+
+@contextmanager
+def stdout_to_devnull() -> Iterator[int]:
+    """Point fd 1 (and a line-buffered `sys.stdout` on it) at /dev/null; yields a /dev/null fd."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    saved_fd, saved_stream = os.dup(1), sys.stdout
+    sys.stdout.flush()
+    os.dup2(devnull, 1)
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True)
+    try:
+        yield devnull
+    finally:
+        sys.stdout.flush()
+        sys.stdout = saved_stream
+        os.dup2(saved_fd, 1)
+        os.close(saved_fd)
 
 
 def interleave(variants: Sequence[Variant], rounds: int, calls: int, warmup: int, seed: int = 5) -> None:

@@ -13,15 +13,14 @@ costs in place. A diagnostic, not a variant of ours: the switched-off rows write
 from __future__ import annotations
 
 import argparse
-import gc
+import functools
 import os
-import random
 import statistics
 import sys
-import time
 from typing import Any
 
 import _canned
+from _timing import Variant, interleave, stdout_to_devnull
 
 import claude_logging
 from claude_logging import _api_calls, _calls, _config, _outputs, _render, _responses, _schemas
@@ -67,26 +66,27 @@ ROWS: dict[str, tuple[str, ...]] = {
 
 
 def switch(off: tuple[str, ...]) -> None:
-    """Switch the parts in `off` off, and every other part back on."""
-    for name, (owner, attribute, stand_in) in _PARTS.items():
-        original = _ORIGINALS[name]
-        setattr(owner, attribute, stand_in if name in off else original)
-    for name in off:  # "emit" and "encode" share a place: the one asked for wins
+    """Switch every part back on, then the parts in `off` off ("emit" and "encode" share a place)."""
+    for name, (owner, attribute, _) in _PARTS.items():
+        setattr(owner, attribute, _ORIGINALS[name])
+    for name in off:
         owner, attribute, stand_in = _PARTS[name]
         setattr(owner, attribute, stand_in)
 
 
-def batch(client: Any, calls: int) -> float:
-    """Process CPU per call in microseconds, writer thread included, after a short warm-up."""
-    for _ in range(calls // 20):
-        client.messages.create(**_canned.REQUEST)
-    claude_logging.flush()
-    gc.collect()
-    start = time.process_time_ns()
-    for _ in range(calls):
-        client.messages.create(**_canned.REQUEST)
-    claude_logging.flush()
-    return (time.process_time_ns() - start) / calls / 1000
+def variants(bare: Any, instrumented: Any) -> list[Variant]:
+    """One variant per row: the bare client for the floor, else the instrumented one with parts off."""
+    return [
+        Variant(
+            row,
+            "in situ",
+            functools.partial((bare if row == BARE else instrumented).messages.create, **_canned.REQUEST),
+            enter=functools.partial(switch, off),
+            leave=functools.partial(switch, ()),
+            drain=claude_logging.flush,
+        )
+        for row, off in ROWS.items()
+    ]
 
 
 def main() -> None:
@@ -95,33 +95,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--calls", type=int, default=1000)
     args = parser.parse_args()
-    report = os.fdopen(os.dup(1), "w")
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)  # the events go nowhere; the table goes to the real stdout
-    bare, instrumented = _canned.client(), claude_logging.instrument(_canned.client())
-    cpu: dict[str, list[float]] = {row: [] for row in ROWS}
-    order = list(ROWS)
-    shuffle = random.Random(5).shuffle
-    for _ in range(args.rounds):
-        shuffle(order)
-        for row in order:
-            switch(ROWS[row])
-            cpu[row].append(batch(bare if row == BARE else instrumented, args.calls))
-    switch(())
-    floor = statistics.median(cpu[BARE])
+    with stdout_to_devnull():  # the events go nowhere
+        rows = variants(_canned.client(), claude_logging.instrument(_canned.client()))
+        interleave(rows, args.rounds, args.calls, warmup=args.calls // 20)
+    floor = statistics.median(rows[0].round_cpu)
     print(
         f"CPU per call over the bare SDK call ({floor:.0f} us), median of {args.rounds} rounds; load "
-        f"{os.getloadavg()[0]:.1f}; Python {sys.version.split()[0]}",
-        file=report,
+        f"{os.getloadavg()[0]:.1f}; Python {sys.version.split()[0]}"
     )
-    for row, values in cpu.items():
-        median = statistics.median(values)
+    for row in rows:
+        cpu = row.round_cpu
         print(
-            f"  {row:52s} {median - floor:7.1f} us  (rounds {min(values) - floor:.0f} to "
-            f"{max(values) - floor:.0f})",
-            file=report,
+            f"  {row.name:55s} {statistics.median(cpu) - floor:7.1f} us  (rounds {min(cpu) - floor:.0f} to "
+            f"{max(cpu) - floor:.0f})"
         )
-    report.flush()
 
 
 if __name__ == "__main__":

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import json
 import os
 import platform
 import sys
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -30,10 +28,7 @@ import _ours
 import _peers
 import _report
 import _streaming
-from _timing import Variant, added, interleave
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+from _timing import Variant, added, interleave, stdout_to_devnull
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 PER_CALL_TARGET_US = 50.0
@@ -79,23 +74,6 @@ def plan(args: argparse.Namespace) -> Plan:
 def say(message: str) -> None:
     """Progress on stderr (stdout is /dev/null while measuring)."""
     print(message, file=sys.stderr, flush=True)
-
-
-@contextmanager
-def stdout_to_devnull() -> Iterator[int]:
-    """Point fd 1 (and a line-buffered `sys.stdout` on it) at /dev/null; yields a /dev/null fd."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    saved_fd, saved_stream = os.dup(1), sys.stdout
-    sys.stdout.flush()
-    os.dup2(devnull, 1)
-    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True)
-    try:
-        yield devnull
-    finally:
-        sys.stdout.flush()
-        sys.stdout = saved_stream
-        os.dup2(saved_fd, 1)
-        os.close(saved_fd)
 
 
 def measure(settings: Plan) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import timeit
 from typing import Any
 
 import _canned
+from _timing import stdout_to_devnull
 from anthropic import _base_client
 
 import claude_logging
@@ -103,18 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--number", type=int, default=2000, help="calls per timing")
     parser.add_argument("--repeat", type=int, default=15, help="timings per stage; the best is kept")
     args = parser.parse_args(argv)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    saved = os.dup(1)
-    os.dup2(devnull, 1)
-    try:
+    with stdout_to_devnull():
         claude_logging.configure(output="stdout", schema=args.schema)
         timed = [
             (name, min(timeit.repeat(stage, number=args.number, repeat=args.repeat)) / args.number * 1e6)
             for name, stage in stages(*capture())
         ]
         claude_logging.flush()
-    finally:
-        os.dup2(saved, 1)
     *parts, (whole_name, whole_us) = timed
     load = os.getloadavg()[0]
     print(f"claude_logging stages ({args.schema}), us per call, best of {args.repeat}; load {load:.1f}")
