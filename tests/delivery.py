@@ -36,6 +36,17 @@ def _report_stats():
 
 atexit.register(_report_stats)  # registered before claude_logging's drain, so it runs after it
 
+_reporting = []
+
+
+def report_at_child_exit(util):
+    # In a multiprocessing or billiard child (`util` its package's util), once: the final counts
+    # from a finaliser that runs after claude_logging's own (priority -1000).
+    if os.getpid() not in _reporting:
+        _reporting.append(os.getpid())
+        util.Finalize(None, _report_stats, exitpriority=-10**6)
+
+
 import anthropic
 import claude_logging
 from claude_logging.testing import FakeAnthropicAPI

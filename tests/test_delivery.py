@@ -46,25 +46,15 @@ import multiprocessing, multiprocessing.util
 from concurrent.futures import ProcessPoolExecutor
 
 
-_reporting = []
-
-
-def report_at_child_exit():
-    # After claude_logging's own finaliser (priority -1000): the child's final counts, once.
-    if os.getpid() not in _reporting:
-        _reporting.append(os.getpid())
-        multiprocessing.util.Finalize(None, _report_stats, exitpriority=-10**6)
-
-
 def work(url, calls):
-    report_at_child_exit()
+    report_at_child_exit(multiprocessing.util)
     client = make_client(url)
     for index in range(calls):
         call(client, big=index % 2 == 1)
 
 
 def task(url, big=False):
-    report_at_child_exit()
+    report_at_child_exit(multiprocessing.util)
     call(make_client(url), big=big)
     return os.getpid()
 
@@ -80,7 +70,7 @@ def get_context(method):
 def start_worker(blocking):
     if blocking:
         claude_logging.configure(blocking=True)
-    report_at_child_exit()
+    report_at_child_exit(multiprocessing.util)
 """
 
 
@@ -220,15 +210,11 @@ import signal
 import billiard.util
 from billiard.pool import Pool
 
-_reporting = []
-
 
 def task(url, big=False):
-    if os.getpid() not in _reporting:
-        # `with Pool():` SIGTERMs its workers; one that lands inside at_worker_exit ends it by
-        # SystemExit, and billiard then runs its finalisers (the library's drain first): report there.
-        _reporting.append(os.getpid())
-        billiard.util.Finalize(None, _report_stats, exitpriority=-10**6)
+    # `with Pool():` SIGTERMs its workers; one that lands inside at_worker_exit ends it by
+    # SystemExit, and billiard then runs its finalisers (the library's drain first): report there.
+    report_at_child_exit(billiard.util)
     call(make_client(url), big=big)
     return os.getpid()
 

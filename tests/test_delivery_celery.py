@@ -60,7 +60,7 @@ def _child_reports(**_details):
     worker_process_shutdown.connect(lambda **_: _report_stats(), weak=False)
     # A SIGTERM landing during the drain ends the child by SystemExit before that receiver runs;
     # billiard's bootstrap then runs its finalisers (the library's drain first): report there too.
-    billiard.util.Finalize(None, _report_stats, exitpriority=-10**6)
+    report_at_child_exit(billiard.util)
 
 
 worker_process_init.connect(_child_reports, weak=False)
