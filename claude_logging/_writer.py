@@ -92,7 +92,7 @@ class Worker:
         deadline = time.monotonic() + timeout
         while self._running_tasks and time.monotonic() < deadline:
             time.sleep(0.001)  # a finaliser the thread is running emits its event: wait for it
-        return self._drain(deadline)
+        return self._settle(deadline)
 
     def close(self, timeout: float) -> bool:
         """The exit drain, in the exiting thread: write what is queued within `timeout`, count the rest.
@@ -102,7 +102,7 @@ class Worker:
         self._closed = True
         self._run_tasks()
         deadline = time.monotonic() + timeout
-        if self._drain(deadline) and self._writes_settled(deadline):
+        if self._settle(deadline):
             return True
         self._stalled_at_exit = True
         left = self._drop_queued("shutdown")
@@ -114,12 +114,16 @@ class Worker:
         )
         return False
 
-    def _writes_settled(self, deadline: float) -> bool:
-        """Wait until no other thread is writing (a chunk it took is out); True when nothing is left.
+    def _settle(self, deadline: float) -> bool:
+        """Write the queued lines, then wait for a chunk another thread is writing; True when all are out.
 
-        The queue can be empty while the writer thread still holds the lines it took: at exit the
-        interpreter would stop that daemon thread before it writes them, losing them uncounted.
+        The queue can be empty while the writer thread still holds the lines it took: a `flush()`
+        that answered then would let `os._exit` lose them uncounted, and at exit the interpreter
+        would stop that daemon thread before it writes them. Called from a signal handler that
+        interrupted this thread's own write, it cannot wait for that write: False at once.
         """
+        if self._writer_ident == threading.get_ident():
+            return False
         while self._write_lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
             self._write_lock.release()
             if not self._lines:

@@ -260,7 +260,7 @@ if __name__ == "__main__":
 
     assert run.returncode == 0, run.stderr
     assert_every_call_written(run, 101)
-    assert sum(s["emitted"] for s in run.stats) == 101  # each worker counted only its own
+    assert sum(s["emitted"] for s in run.stats) == 101, run.stderr  # each worker counted only its own
 
 
 # -- signals and abrupt exits ------------------------------------------------------------------
@@ -370,6 +370,51 @@ os._exit(0)
     record(50, len(run.events), 0)
     assert run.returncode == 0, run.stderr
     assert len(run.events) == 50
+
+
+def test_flush_returns_true_only_once_the_line_the_writer_thread_holds_is_out(tmp_path: Path) -> None:
+    """`flush()` waits for the chunk the writer thread took and is still writing, not just the queue.
+
+    stdout is a socket with a small send buffer and, at first, no reader: the thread takes the long
+    line and blocks mid-write. A `flush()` that answered True there would let `os._exit` (billiard's
+    exit hook, the recipe of row 10) lose that line uncounted, and `stats()` would not count it yet.
+    """
+    run = run_script(
+        tmp_path,
+        """
+import socket, threading, time
+from claude_logging._writer import WORKER
+
+out = os.dup(1)
+ours, theirs = socket.socketpair()
+ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1)  # the kernel's minimum: a few KiB
+os.dup2(ours.fileno(), 1)
+ours.close()
+
+client = claude_logging.instrument(FakeAnthropicAPI().client(max_retries=0))
+call(client, big=True)  # longer than an atomic write: queued, then taken by the thread
+deadline = time.monotonic() + 30
+while WORKER.queued() and time.monotonic() < deadline:
+    time.sleep(0.01)
+held = claude_logging.flush(timeout=0.5)
+before = claude_logging.stats().emitted
+
+def relay():
+    while chunk := theirs.recv(65536):
+        os.write(out, chunk)
+reader = threading.Thread(target=relay)
+reader.start()
+done = claude_logging.flush(timeout=30)
+after = claude_logging.stats().emitted
+os.dup2(out, 1)  # the socket's last writer closes: the relay reads to its end
+reader.join(30)
+print(json.dumps({"held": held, "before": before, "done": done, "after": after}), file=sys.stderr)
+""",
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert len(run.events) == 1, run.stderr
+    assert '{"held": false, "before": 0, "done": true, "after": 1}' in run.stderr
 
 
 # -- threads at interpreter exit ---------------------------------------------------------------
