@@ -135,11 +135,10 @@ class Worker:
     def drain_in_signal_handler(self, timeout: float) -> int:
         """Write what is queued within `timeout` from a signal handler; return how many lines are left.
 
-        The interrupted code may hold the write lock: then nothing is written here.
+        Waits too for a chunk the writer thread is writing, which the signal's default action would
+        cut. The interrupted code may hold the write lock: then nothing is written here.
         """
-        if self._writer_ident == threading.get_ident():
-            return len(self._lines)
-        self._drain(time.monotonic() + timeout)
+        self._settle(time.monotonic() + timeout)
         return len(self._lines)
 
     def drop_queued(self, reason: str) -> int:

@@ -372,6 +372,35 @@ os._exit(0)
     assert len(run.events) == 50
 
 
+HELD_BY_THE_WRITER_THREAD = """
+import socket, threading, time
+from claude_logging._writer import WORKER
+
+
+def stdout_a_socket():
+    # stdout a socket with the kernel's minimum send buffer (a few KiB) and no reader yet: a long
+    # line blocks mid-write. Returns the real stdout and the socket's reading end.
+    out = os.dup(1)
+    ours, theirs = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1)
+    os.dup2(ours.fileno(), 1)
+    ours.close()
+    return out, theirs
+
+
+def relay(theirs, out):
+    while chunk := theirs.recv(65536):
+        os.write(out, chunk)
+
+
+def call_until_the_writer_thread_holds_its_line(client):
+    call(client, big=True)  # longer than an atomic write: queued, then taken by the thread
+    deadline = time.monotonic() + 30
+    while WORKER.queued() and time.monotonic() < deadline:
+        time.sleep(0.01)
+"""
+
+
 def test_flush_returns_true_only_once_the_line_the_writer_thread_holds_is_out(tmp_path: Path) -> None:
     """`flush()` waits for the chunk the writer thread took and is still writing, not just the queue.
 
@@ -381,28 +410,15 @@ def test_flush_returns_true_only_once_the_line_the_writer_thread_holds_is_out(tm
     """
     run = run_script(
         tmp_path,
-        """
-import socket, threading, time
-from claude_logging._writer import WORKER
-
-out = os.dup(1)
-ours, theirs = socket.socketpair()
-ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1)  # the kernel's minimum: a few KiB
-os.dup2(ours.fileno(), 1)
-ours.close()
-
+        HELD_BY_THE_WRITER_THREAD
+        + """
+out, theirs = stdout_a_socket()
 client = claude_logging.instrument(FakeAnthropicAPI().client(max_retries=0))
-call(client, big=True)  # longer than an atomic write: queued, then taken by the thread
-deadline = time.monotonic() + 30
-while WORKER.queued() and time.monotonic() < deadline:
-    time.sleep(0.01)
+call_until_the_writer_thread_holds_its_line(client)
 held = claude_logging.flush(timeout=0.5)
 before = claude_logging.stats().emitted
 
-def relay():
-    while chunk := theirs.recv(65536):
-        os.write(out, chunk)
-reader = threading.Thread(target=relay)
+reader = threading.Thread(target=relay, args=(theirs, out))
 reader.start()
 done = claude_logging.flush(timeout=30)
 after = claude_logging.stats().emitted
@@ -415,6 +431,40 @@ print(json.dumps({"held": held, "before": before, "done": done, "after": after})
     assert run.returncode == 0, run.stderr
     assert len(run.events) == 1, run.stderr
     assert '{"held": false, "before": 0, "done": true, "after": 1}' in run.stderr
+
+
+def test_handle_sigterm_waits_for_the_line_the_writer_thread_is_writing(tmp_path: Path) -> None:
+    """`handle_sigterm=True`: the drain waits for the thread's write before the default action.
+
+    The queue is empty but the thread is mid-way through a long line on a socket nobody reads yet;
+    a relay process starts reading just after the signal. Answering at once would have the default
+    action cut that line in half.
+    """
+    run = run_script(
+        tmp_path,
+        HELD_BY_THE_WRITER_THREAD
+        + """
+import signal
+claude_logging.configure(handle_sigterm=True)
+out, theirs = stdout_a_socket()
+go_read, going = os.pipe()
+if os.fork() == 0:  # the relay: reads once the signal is sent, until the app's end closes it
+    os.close(1)
+    os.read(go_read, 1)
+    time.sleep(0.2)
+    relay(theirs, out)
+    os._exit(0)
+theirs.close()
+client = claude_logging.instrument(FakeAnthropicAPI().client(max_retries=0))
+call_until_the_writer_thread_holds_its_line(client)
+os.write(going, b"x")
+os.kill(os.getpid(), signal.SIGTERM)
+time.sleep(30)
+""",
+    )
+
+    assert run.returncode == -signal.SIGTERM, run.stderr
+    assert len(run.events) == 1, run.stderr
 
 
 # -- threads at interpreter exit ---------------------------------------------------------------
