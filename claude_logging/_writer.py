@@ -9,7 +9,8 @@ the oldest lines are dropped and counted, the count is reported once on stderr a
 `dropped_events` in the next line written.
 
 Whoever holds `_write_lock` writes the head of the queue, so the thread, `flush()`, the exit drain
-and a signal drain share one path (`_drain`), each within its own deadline. The exit drain runs
+and a signal drain share one path (`_drain`), each within its own deadline; the last three also
+wait out a chunk another holder is still writing (`_settle`) before they answer. The exit drain runs
 in the exiting thread; after it, lines are written synchronously or counted. The same thread
 runs finalisers handed over from `__del__` (abandoned streams), which must not take locks in the
 garbage collector's context. The thread starts on first use and is re-created in a forked child.
