@@ -77,7 +77,7 @@ def record_usage(event: Event, usage: object) -> None:
     speed = text(values.get("speed"))
     if speed is not None:
         event.speed = speed
-    record_usage_details(event, usage)
+    record_usage_details(event, values)
 
 
 def record_delta_usage(event: Event, usage: object) -> None:
@@ -128,7 +128,7 @@ def record_message(event: Event, message: object) -> None:
     if stop is not None:
         event.stop_reason = stop
     record_usage(event, values.get("usage"))
-    record_message_details(event, message)
+    record_message_details(event, values)
     request_id = text(_private(message, "_request_id"))
     if request_id is not None:
         event.request_id = request_id

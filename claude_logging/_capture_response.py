@@ -3,17 +3,19 @@
 `record_usage_details` reads the newer `usage` fields (thinking tokens, the server tools' request
 counts, where inference ran); `record_message_details` reads what a Message says about itself
 besides usage (a refusal's category, why the prompt cache missed, the tools it asked to run).
-Both take an SDK model or a JSON dict alike and treat anything unexpected as absent.
+Both take the `fields()` of an SDK model or a JSON dict, which the caller has already read for
+the core fields, and treat anything unexpected as absent.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from claude_logging._readers import count, fields, get, text
+from claude_logging._readers import count, get, text
 
 if TYPE_CHECKING:
     from claude_logging._event import Event
+    from claude_logging._readers import Fields
 
 MAX_TOOL_NAMES: Final = 8
 """At most this many `tool_use` names are kept per event (the count is always complete)."""
@@ -24,12 +26,11 @@ _NAMED_SERVER_TOOLS: Final = {
 }
 
 
-def record_usage_details(event: Event, usage: object) -> None:
-    """Thinking tokens, server-tool requests and inference geo of a `usage`; absent ones change nothing.
+def record_usage_details(event: Event, values: Fields) -> None:
+    """Thinking tokens, server-tool requests and inference geo from a usage's fields; absent ones unchanged.
 
     A `message_delta`'s usage is cumulative, so each value replaces the one before.
     """
-    values = fields(usage)
     details = values.get("output_tokens_details")
     if details is not None:
         thinking = count(get(details, "thinking_tokens"))
@@ -76,9 +77,8 @@ def _request_counts(server_tools: object) -> dict[str, int]:
     return found
 
 
-def record_message_details(event: Event, message: object) -> None:
-    """The refusal category, the cache-miss reason and the `tool_use` blocks of a complete Message."""
-    values = fields(message)
+def record_message_details(event: Event, values: Fields) -> None:
+    """The refusal category, cache-miss reason and `tool_use` blocks from a complete Message's fields."""
     record_stop_details(event, values.get("stop_details"))
     diagnostics = values.get("diagnostics")
     if diagnostics is not None:
